@@ -1,0 +1,21 @@
+//! Socket.IO v5: namespaces, events, acknowledgements and binary attachments on top of
+//! Engine.IO messages.
+//!
+//! - [`packet`]: the packet codec (`<type>[<attachments>-][<nsp>,][<id>][<json>]`).
+//! - [`parser`]: reassembles binary packets from their attachments; encodes packets to
+//!   Engine.IO messages.
+//! - [`backoff`]: reconnection delays, as pure seeded functions.
+//! - [`client`]: the client: namespaces, acks, offline buffer, reconnection, recovery.
+//! - [`server`]: the server side of one connection: namespace connects, acks, recovery offsets.
+
+pub mod backoff;
+pub mod client;
+pub mod packet;
+pub mod parser;
+pub mod server;
+
+pub use packet::{Packet, PacketError, PacketType};
+pub use parser::{Decoder, ParseError};
+
+/// The Socket.IO protocol revision this crate speaks.
+pub const PROTOCOL: u8 = 5;
