@@ -1,6 +1,11 @@
 //! The `open` packet's JSON body.
 
+use crate::json;
+use core::fmt::Write;
 use core::time::Duration;
+
+/// `maxPayload` when the handshake does not say.
+const DEFAULT_MAX_PAYLOAD: usize = 1_000_000;
 
 /// The Engine.IO handshake, e.g.
 /// `{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`.
@@ -21,12 +26,183 @@ pub struct Handshake {
 impl Handshake {
     /// Writes the handshake JSON.
     pub fn to_json(&self) -> String {
-        todo!()
+        let mut out = String::with_capacity(128 + self.sid.len());
+        out.push_str("{\"sid\":");
+        json::write_string(&mut out, &self.sid);
+        out.push_str(",\"upgrades\":[");
+        for (i, u) in self.upgrades.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json::write_string(&mut out, u);
+        }
+        // Writing to a String cannot fail.
+        let _ = write!(
+            out,
+            "],\"pingInterval\":{},\"pingTimeout\":{},\"maxPayload\":{}}}",
+            self.ping_interval.as_millis(),
+            self.ping_timeout.as_millis(),
+            self.max_payload
+        );
+        out
     }
 
     /// Parses the handshake JSON. Unknown fields are ignored; `sid`, `pingInterval`,
     /// `pingTimeout` are required; `upgrades` defaults to empty and `maxPayload` to 1,000,000.
     pub fn from_json(json: &str) -> Result<Handshake, &'static str> {
-        todo!()
+        let members = json::object_members(json).map_err(|_| "not a JSON object")?;
+        let mut sid = None;
+        let mut upgrades = Vec::new();
+        let mut ping_interval = None;
+        let mut ping_timeout = None;
+        let mut max_payload = DEFAULT_MAX_PAYLOAD;
+        // Like `JSON.parse`, a repeated key keeps its last value.
+        for (key, raw) in members {
+            match key.as_str() {
+                "sid" => sid = Some(json::parse_string(raw).map_err(|_| "sid is not a string")?),
+                "upgrades" => {
+                    upgrades = json::array_elements(raw)
+                        .map_err(|_| "upgrades is not an array")?
+                        .into_iter()
+                        .map(json::parse_string)
+                        .collect::<Result<_, _>>()
+                        .map_err(|_| "upgrades is not an array of strings")?;
+                }
+                "pingInterval" => {
+                    let ms = json::parse_u64(raw).ok_or("pingInterval is not an integer")?;
+                    ping_interval = Some(Duration::from_millis(ms));
+                }
+                "pingTimeout" => {
+                    let ms = json::parse_u64(raw).ok_or("pingTimeout is not an integer")?;
+                    ping_timeout = Some(Duration::from_millis(ms));
+                }
+                "maxPayload" => {
+                    let n = json::parse_u64(raw).ok_or("maxPayload is not an integer")?;
+                    // Larger than addressable memory means "no limit" in practice.
+                    max_payload = usize::try_from(n).unwrap_or(usize::MAX);
+                }
+                _ => {}
+            }
+        }
+        Ok(Handshake {
+            sid: sid.ok_or("missing sid")?,
+            upgrades,
+            ping_interval: ping_interval.ok_or("missing pingInterval")?,
+            ping_timeout: ping_timeout.ok_or("missing pingTimeout")?,
+            max_payload,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    const SPEC: &str = r#"{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+
+    fn spec() -> Handshake {
+        Handshake {
+            sid: "lv_VI97HAXpY6yYWAAAC".into(),
+            upgrades: vec!["websocket".into()],
+            ping_interval: Duration::from_millis(25000),
+            ping_timeout: Duration::from_millis(20000),
+            max_payload: 1_000_000,
+        }
+    }
+
+    #[test]
+    fn writes_the_spec_example() {
+        assert_eq!(spec().to_json(), SPEC);
+    }
+
+    #[test]
+    fn parses_the_spec_example() {
+        assert_eq!(Handshake::from_json(SPEC), Ok(spec()));
+    }
+
+    #[test]
+    fn empty_upgrades_and_escapes() {
+        let h = Handshake {
+            sid: "a\"b\\c".into(),
+            upgrades: vec![],
+            ping_interval: Duration::from_millis(300),
+            ping_timeout: Duration::from_millis(200),
+            max_payload: 0,
+        };
+        let j = h.to_json();
+        assert_eq!(
+            j,
+            r#"{"sid":"a\"b\\c","upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":0}"#
+        );
+        assert_eq!(Handshake::from_json(&j), Ok(h));
+    }
+
+    #[test]
+    fn defaults_and_unknown_fields() {
+        let h = Handshake::from_json(
+            r#" { "pingTimeout" : 5, "extra": {"x":[1,2]}, "sid":"s", "pingInterval":10 } "#,
+        )
+        .unwrap();
+        assert_eq!(h.sid, "s");
+        assert!(h.upgrades.is_empty());
+        assert_eq!(h.ping_interval, Duration::from_millis(10));
+        assert_eq!(h.ping_timeout, Duration::from_millis(5));
+        assert_eq!(h.max_payload, 1_000_000);
+    }
+
+    #[test]
+    fn last_duplicate_wins() {
+        let h = Handshake::from_json(r#"{"sid":"a","sid":"b","pingInterval":1,"pingTimeout":2}"#)
+            .unwrap();
+        assert_eq!(h.sid, "b");
+    }
+
+    #[test]
+    fn rejects_bad_handshakes() {
+        for (json, why) in [
+            ("", "not a JSON object"),
+            ("[]", "not a JSON object"),
+            ("{", "not a JSON object"),
+            (r#"{"pingInterval":1,"pingTimeout":2}"#, "missing sid"),
+            (r#"{"sid":"s","pingTimeout":2}"#, "missing pingInterval"),
+            (r#"{"sid":"s","pingInterval":1}"#, "missing pingTimeout"),
+            (
+                r#"{"sid":1,"pingInterval":1,"pingTimeout":2}"#,
+                "sid is not a string",
+            ),
+            (
+                r#"{"sid":"s","pingInterval":-1,"pingTimeout":2}"#,
+                "pingInterval is not an integer",
+            ),
+            (
+                r#"{"sid":"s","pingInterval":1,"pingTimeout":2.5}"#,
+                "pingTimeout is not an integer",
+            ),
+            (
+                r#"{"sid":"s","pingInterval":1,"pingTimeout":2,"maxPayload":"1"}"#,
+                "maxPayload is not an integer",
+            ),
+            (
+                r#"{"sid":"s","upgrades":"websocket","pingInterval":1,"pingTimeout":2}"#,
+                "upgrades is not an array",
+            ),
+            (
+                r#"{"sid":"s","upgrades":[1],"pingInterval":1,"pingTimeout":2}"#,
+                "upgrades is not an array of strings",
+            ),
+        ] {
+            assert_eq!(Handshake::from_json(json), Err(why), "{json}");
+        }
+    }
+
+    #[test]
+    fn huge_max_payload_saturates() {
+        let h = Handshake::from_json(
+            r#"{"sid":"s","pingInterval":1,"pingTimeout":2,"maxPayload":18446744073709551615}"#,
+        )
+        .unwrap();
+        assert_eq!(h.max_payload as u64, usize::MAX as u64);
     }
 }

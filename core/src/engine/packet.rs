@@ -3,6 +3,7 @@
 //! Over WebSocket each frame is one packet: a text frame is the packet type digit followed by
 //! its data (`"4hello"`), a binary frame is a binary `message` with no prefix at all.
 
+use crate::base64;
 use crate::engine::Handshake;
 use crate::Str;
 use bytes::Bytes;
@@ -97,37 +98,95 @@ pub enum DecodeError {
 impl PacketType {
     /// The type for a digit character, if any.
     pub fn from_char(c: char) -> Option<PacketType> {
-        todo!()
+        Some(match c {
+            '0' => PacketType::Open,
+            '1' => PacketType::Close,
+            '2' => PacketType::Ping,
+            '3' => PacketType::Pong,
+            '4' => PacketType::Message,
+            '5' => PacketType::Upgrade,
+            '6' => PacketType::Noop,
+            _ => return None,
+        })
     }
 
     /// The digit character of this type.
     pub fn as_char(self) -> char {
-        todo!()
+        char::from(b'0' + self as u8)
     }
 }
 
 impl Packet {
     /// This packet's type.
     pub fn packet_type(&self) -> PacketType {
-        todo!()
+        match self {
+            Packet::Open(_) => PacketType::Open,
+            Packet::Close => PacketType::Close,
+            Packet::Ping(_) => PacketType::Ping,
+            Packet::Pong(_) => PacketType::Pong,
+            Packet::Message(_) => PacketType::Message,
+            Packet::Upgrade => PacketType::Upgrade,
+            Packet::Noop => PacketType::Noop,
+        }
     }
 
     /// Encodes for a WebSocket frame: binary messages become binary frames, everything else a
     /// text frame `"<digit><data>"`.
     pub fn encode_frame(&self) -> Frame {
-        todo!()
+        match self {
+            Packet::Message(Message::Binary(b)) => Frame::Binary(b.clone()),
+            _ => {
+                let mut out = String::new();
+                self.encode_text_into(&mut out);
+                Frame::Text(Str::from(out))
+            }
+        }
     }
 
     /// Appends the text form `"<digit><data>"` to `out` (used for polling payloads; binary
     /// messages are written as `"b<base64>"`).
     pub fn encode_text_into(&self, out: &mut String) {
-        todo!()
+        if let Packet::Message(Message::Binary(b)) = self {
+            out.push('b');
+            base64::encode_into(b, out);
+            return;
+        }
+        out.push(self.packet_type().as_char());
+        match self {
+            Packet::Open(h) => out.push_str(&h.to_json()),
+            Packet::Ping(data) | Packet::Pong(data) | Packet::Message(Message::Text(data)) => {
+                out.push_str(data)
+            }
+            Packet::Close | Packet::Upgrade | Packet::Noop | Packet::Message(_) => {}
+        }
     }
 
     /// Decodes a WebSocket text frame (or one packet of a polling payload that is not
     /// `b`-prefixed). Takes a [`Str`] so message data can share its buffer.
     pub fn decode_text(text: Str) -> Result<Packet, DecodeError> {
-        todo!()
+        let first = text.chars().next().ok_or(DecodeError::Empty)?;
+        // Everything after the type character, as text and sharing the buffer.
+        let rest = text.get(first.len_utf8()..).unwrap_or("");
+        let data = || text.slice_ref(rest).unwrap_or_default();
+        if first == 'b' {
+            // A binary message in its text form, as in polling payloads. Engine.IO v4 sends
+            // binary over WebSocket as binary frames, but the reference parser accepts this
+            // form in a text frame too.
+            let bytes = base64::decode(rest).map_err(|_| DecodeError::Base64)?;
+            return Ok(Packet::Message(Message::Binary(Bytes::from(bytes))));
+        }
+        let ty = PacketType::from_char(first).ok_or(DecodeError::UnknownType(first))?;
+        Ok(match ty {
+            PacketType::Open => {
+                Packet::Open(Handshake::from_json(rest).map_err(DecodeError::Handshake)?)
+            }
+            PacketType::Close => Packet::Close,
+            PacketType::Ping => Packet::Ping(data()),
+            PacketType::Pong => Packet::Pong(data()),
+            PacketType::Message => Packet::Message(Message::Text(data())),
+            PacketType::Upgrade => Packet::Upgrade,
+            PacketType::Noop => Packet::Noop,
+        })
     }
 
     /// Decodes a WebSocket binary frame: always a binary `message`.
@@ -141,5 +200,177 @@ impl Packet {
             Frame::Text(t) => Packet::decode_text(t),
             Frame::Binary(b) => Ok(Packet::decode_binary(b)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::time::Duration;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn text(s: &'static str) -> Str {
+        Str::from_static(s)
+    }
+
+    fn decode(s: &'static str) -> Result<Packet, DecodeError> {
+        Packet::decode_text(text(s))
+    }
+
+    fn encode_text(p: &Packet) -> String {
+        let mut out = String::new();
+        p.encode_text_into(&mut out);
+        out
+    }
+
+    #[test]
+    fn type_digits() {
+        for (i, c) in ('0'..='6').enumerate() {
+            let ty = PacketType::from_char(c).unwrap();
+            assert_eq!(ty as usize, i);
+            assert_eq!(ty.as_char(), c);
+        }
+        for c in ['7', '9', 'b', 'a', ' ', '\u{0}', '٣'] {
+            assert_eq!(PacketType::from_char(c), None);
+        }
+    }
+
+    #[test]
+    fn spec_examples_decode() {
+        assert_eq!(
+            decode("4hello"),
+            Ok(Packet::Message(Message::Text(text("hello"))))
+        );
+        assert_eq!(decode("4€"), Ok(Packet::Message(Message::Text(text("€")))));
+        assert_eq!(decode("4"), Ok(Packet::Message(Message::Text(text("")))));
+        assert_eq!(decode("2probe"), Ok(Packet::Ping(text("probe"))));
+        assert_eq!(decode("3probe"), Ok(Packet::Pong(text("probe"))));
+        assert_eq!(decode("2"), Ok(Packet::Ping(text(""))));
+        assert_eq!(decode("3"), Ok(Packet::Pong(text(""))));
+        assert_eq!(decode("1"), Ok(Packet::Close));
+        assert_eq!(decode("5"), Ok(Packet::Upgrade));
+        assert_eq!(decode("6"), Ok(Packet::Noop));
+    }
+
+    #[test]
+    fn trailing_data_is_ignored_where_meaningless() {
+        assert_eq!(decode("1bye"), Ok(Packet::Close));
+        assert_eq!(decode("5x"), Ok(Packet::Upgrade));
+        assert_eq!(decode("6noop"), Ok(Packet::Noop));
+    }
+
+    #[test]
+    fn open_packet() {
+        let p = decode(
+            r#"0{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#,
+        )
+        .unwrap();
+        let Packet::Open(h) = &p else {
+            panic!("not open: {p:?}")
+        };
+        assert_eq!(h.sid, "lv_VI97HAXpY6yYWAAAC");
+        assert_eq!(h.upgrades, ["websocket"]);
+        assert_eq!(h.ping_interval, Duration::from_secs(25));
+        assert_eq!(h.ping_timeout, Duration::from_secs(20));
+        assert_eq!(h.max_payload, 1_000_000);
+        assert_eq!(Packet::decode_text(Str::from(encode_text(&p))), Ok(p));
+    }
+
+    #[test]
+    fn message_data_shares_the_buffer() {
+        let frame = Str::from("4some message data");
+        let Ok(Packet::Message(Message::Text(data))) = Packet::decode_text(frame.clone()) else {
+            panic!()
+        };
+        assert_eq!(data, "some message data");
+        assert_eq!(data.as_ptr(), frame[1..].as_ptr());
+    }
+
+    #[test]
+    fn base64_text_form() {
+        assert_eq!(
+            decode("bAQIDBA=="),
+            Ok(Packet::Message(Message::Binary(Bytes::from_static(&[
+                1, 2, 3, 4
+            ]))))
+        );
+        assert_eq!(
+            decode("b"),
+            Ok(Packet::Message(Message::Binary(Bytes::new())))
+        );
+        assert_eq!(decode("bA"), Err(DecodeError::Base64));
+        assert_eq!(decode("b!!!!"), Err(DecodeError::Base64));
+    }
+
+    #[test]
+    fn malformed() {
+        assert_eq!(decode(""), Err(DecodeError::Empty));
+        assert_eq!(decode("7"), Err(DecodeError::UnknownType('7')));
+        assert_eq!(decode("999"), Err(DecodeError::UnknownType('9')));
+        assert_eq!(decode("hello"), Err(DecodeError::UnknownType('h')));
+        assert_eq!(decode("€4"), Err(DecodeError::UnknownType('€')));
+        assert_eq!(decode(" 4x"), Err(DecodeError::UnknownType(' ')));
+        assert_eq!(
+            decode("0"),
+            Err(DecodeError::Handshake("not a JSON object"))
+        );
+        assert_eq!(decode("0{}"), Err(DecodeError::Handshake("missing sid")));
+        assert_eq!(
+            decode("0{\"sid\":\"x\""),
+            Err(DecodeError::Handshake("not a JSON object"))
+        );
+    }
+
+    #[test]
+    fn encodes_frames() {
+        assert_eq!(
+            Packet::Message(Message::Text(text("hello"))).encode_frame(),
+            Frame::Text(text("4hello"))
+        );
+        assert_eq!(
+            Packet::Ping(text("probe")).encode_frame(),
+            Frame::Text(text("2probe"))
+        );
+        assert_eq!(
+            Packet::Pong(text("")).encode_frame(),
+            Frame::Text(text("3"))
+        );
+        assert_eq!(Packet::Close.encode_frame(), Frame::Text(text("1")));
+        assert_eq!(Packet::Upgrade.encode_frame(), Frame::Text(text("5")));
+        assert_eq!(Packet::Noop.encode_frame(), Frame::Text(text("6")));
+        let bin = Bytes::from_static(&[1, 2, 3, 4]);
+        assert_eq!(
+            Packet::Message(Message::Binary(bin.clone())).encode_frame(),
+            Frame::Binary(bin.clone())
+        );
+        assert_eq!(
+            encode_text(&Packet::Message(Message::Binary(bin))),
+            "bAQIDBA=="
+        );
+    }
+
+    #[test]
+    fn frames_round_trip() {
+        let packets = [
+            Packet::Close,
+            Packet::Ping(text("probe")),
+            Packet::Pong(text("probe")),
+            Packet::Message(Message::Text(text("héllo\u{1e}"))),
+            Packet::Message(Message::Binary(Bytes::from_static(b"\x00\xff"))),
+            Packet::Upgrade,
+            Packet::Noop,
+        ];
+        for p in packets {
+            assert_eq!(Packet::decode_frame(p.encode_frame()), Ok(p.clone()));
+            assert_eq!(
+                p.packet_type().as_char() as u8 - b'0',
+                p.packet_type() as u8
+            );
+        }
+        assert_eq!(
+            Packet::decode_frame(Frame::Binary(Bytes::new())),
+            Ok(Packet::Message(Message::Binary(Bytes::new())))
+        );
     }
 }
