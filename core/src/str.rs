@@ -9,7 +9,7 @@ use core::ops::Deref;
 /// Cloning is a reference-count increment, so one encoded frame can be shared by every
 /// recipient of a broadcast, and handed to a WebSocket library that takes [`Bytes`] without
 /// a copy ([`Str::into_bytes`]).
-#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Default)]
 pub struct Str(Bytes);
 
 impl Str {
@@ -66,6 +66,40 @@ impl Str {
     /// Whether the string is empty.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+// Equality, order and hash are those of the `str`, so `Str` keys can be looked up by `&str`
+// (`Borrow<str>`) in maps and sets.
+impl PartialEq for Str {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Str {}
+
+impl PartialOrd for Str {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Str {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl core::hash::Hash for Str {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+
+impl core::borrow::Borrow<str> for Str {
+    fn borrow(&self) -> &str {
+        self.as_str()
     }
 }
 

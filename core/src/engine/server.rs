@@ -1,1 +1,507 @@
-//! (in progress)
+//! The server side of one Engine.IO session.
+//!
+//! The I/O layer creates a [`Session`] when a handshake request arrives (it draws the session
+//! id from a CSPRNG and passes it in), then feeds it what happens on the wire:
+//!
+//! | wire event | call |
+//! |---|---|
+//! | polling `GET` with this sid | [`Session::handle_poll_get`] |
+//! | polling `POST` body | [`Session::handle_poll_post`] |
+//! | the pending `GET` went away before it was answered | [`Session::handle_poll_closed`] |
+//! | WebSocket opened for this sid (upgrade) | [`Session::handle_ws_attach`] |
+//! | WebSocket frame | [`Session::handle_ws_frame`] |
+//! | WebSocket closed | [`Session::handle_ws_closed`] |
+//! | the deadline from [`Session::poll_timeout`] passed | [`Session::handle_timeout`] |
+//!
+//! and drains [`Session::poll_transmit`] (bytes to write) and [`Session::poll_event`]
+//! (messages and state changes for the application) after each call.
+
+use crate::engine::handshake::Handshake;
+use crate::engine::packet::{DecodeError, Frame, Message, Packet};
+use crate::engine::{payload, CloseReason, Transport};
+use crate::{Instant, Str};
+use bytes::Bytes;
+use core::time::Duration;
+use std::collections::VecDeque;
+
+/// Session settings, with the reference server's defaults.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Config {
+    /// Interval between pings (default 25 s).
+    pub ping_interval: Duration,
+    /// How long to wait for a pong before closing (default 20 s).
+    pub ping_timeout: Duration,
+    /// How long a WebSocket upgrade may take once the socket is attached (default 10 s).
+    pub upgrade_timeout: Duration,
+    /// Largest polling body accepted, and announced to the client (default 1,000,000 bytes).
+    pub max_payload: usize,
+    /// Whether clients may upgrade from polling to WebSocket (default true).
+    pub allow_upgrades: bool,
+    /// Most packets kept waiting for a client that does not read; one more closes the session
+    /// with [`CloseReason::QueueFull`] (default 4,096).
+    pub max_queued_packets: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            ping_interval: Duration::from_millis(25_000),
+            ping_timeout: Duration::from_millis(20_000),
+            upgrade_timeout: Duration::from_millis(10_000),
+            max_payload: 1_000_000,
+            allow_upgrades: true,
+            max_queued_packets: 4096,
+        }
+    }
+}
+
+/// Where the session is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum State {
+    /// Open on its current transport.
+    Open,
+    /// Open on polling, with a WebSocket attached and being probed.
+    Upgrading,
+    /// Closed; nothing more will be sent or received.
+    Closed(CloseReason),
+}
+
+/// Something the I/O layer must write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Transmit {
+    /// Answer the pending polling `GET` with this body (`text/plain; charset=UTF-8`).
+    PollResponse(Bytes),
+    /// Send this frame on the WebSocket.
+    Ws(Frame),
+    /// Close the WebSocket (after the frames transmitted before this).
+    CloseWs,
+}
+
+/// Something that happened, for the application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The client sent a message.
+    Message(Message),
+    /// The session moved from polling to WebSocket.
+    Upgraded,
+    /// The session closed. Emitted exactly once.
+    Closed(CloseReason),
+}
+
+/// Why an input was refused. The session may have closed as a result (check
+/// [`Session::state`]); the I/O layer maps these to HTTP errors.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The session is closed.
+    #[error("session closed")]
+    Closed,
+    /// The request does not fit the session's transport (e.g. a poll after the upgrade, or
+    /// a second WebSocket).
+    #[error("bad request for this transport")]
+    BadTransport,
+    /// A second `GET` while one is pending; the session is closed.
+    #[error("overlapping polling request")]
+    Overlap,
+    /// The body could not be decoded; the session is closed.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The client broke the protocol; the session is closed.
+    #[error("protocol violation: {0}")]
+    Protocol(&'static str),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Upgrade {
+    None,
+    /// A WebSocket is attached; waiting for `2probe`.
+    Attached,
+    /// `3probe` sent; waiting for `5`.
+    Probed,
+}
+
+/// One Engine.IO session, server side.
+#[derive(Debug)]
+pub struct Session {
+    sid: Str,
+    config: Config,
+    transport: Transport,
+    state: State,
+    upgrade: Upgrade,
+    upgrade_deadline: Option<Instant>,
+    poll_pending: bool,
+    /// Packets not yet handed to a transport (polling waits for a `GET`).
+    queue: VecDeque<Packet>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+    next_ping: Option<Instant>,
+    pong_deadline: Option<Instant>,
+}
+
+impl Session {
+    /// Starts a session on `transport` with the given id (drawn by the caller from a CSPRNG).
+    /// The `open` packet is queued at once: on WebSocket it is the first transmit; on polling
+    /// it answers the handshake request, so call [`Session::handle_poll_get`] for that request
+    /// too.
+    pub fn new(sid: impl Into<Str>, transport: Transport, config: Config, now: Instant) -> Self {
+        let sid = sid.into();
+        let upgrades = if transport == Transport::Polling && config.allow_upgrades {
+            vec!["websocket".to_owned()]
+        } else {
+            Vec::new()
+        };
+        let open = Packet::Open(Handshake {
+            sid: sid.to_string(),
+            upgrades,
+            ping_interval: config.ping_interval,
+            ping_timeout: config.ping_timeout,
+            max_payload: config.max_payload,
+        });
+        let mut session = Session {
+            sid,
+            transport,
+            state: State::Open,
+            upgrade: Upgrade::None,
+            upgrade_deadline: None,
+            poll_pending: false,
+            queue: VecDeque::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            next_ping: Some(now + config.ping_interval),
+            pong_deadline: None,
+            config,
+        };
+        session.queue.push_back(open);
+        session.flush();
+        session
+    }
+
+    /// The session id.
+    pub fn sid(&self) -> &Str {
+        &self.sid
+    }
+
+    /// The current transport. Changes to WebSocket when an upgrade completes.
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
+
+    /// The current state. Changed by every `handle_*` call and by [`Session::close`].
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Whether the session has closed.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed(_))
+    }
+
+    /// Whether a polling `GET` is waiting for data.
+    pub fn has_pending_poll(&self) -> bool {
+        self.poll_pending
+    }
+
+    /// The session's configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// A polling `GET` arrived. If data is queued it is transmitted at once as a
+    /// [`Transmit::PollResponse`]; otherwise the request waits until something is sent
+    /// (a message, a ping, or a `noop` during upgrade).
+    ///
+    /// A second `GET` while one is pending closes the session ([`SessionError::Overlap`]);
+    /// the pending one is answered with a `close` packet.
+    pub fn handle_poll_get(&mut self, _now: Instant) -> Result<(), SessionError> {
+        self.ensure_open()?;
+        if self.transport != Transport::Polling {
+            return Err(SessionError::BadTransport);
+        }
+        if self.poll_pending {
+            self.close_with(CloseReason::ProtocolError);
+            return Err(SessionError::Overlap);
+        }
+        self.poll_pending = true;
+        if self.upgrade == Upgrade::Probed && self.queue.is_empty() {
+            // The client is finishing its upgrade: release this poll at once.
+            self.queue.push_back(Packet::Noop);
+        }
+        self.flush();
+        Ok(())
+    }
+
+    /// A polling `POST` body arrived. Its packets are decoded and handled in order. A body over
+    /// `max_payload` bytes, or one that does not decode, closes the session.
+    pub fn handle_poll_post(&mut self, now: Instant, body: Str) -> Result<(), SessionError> {
+        self.ensure_open()?;
+        if self.transport != Transport::Polling {
+            return Err(SessionError::BadTransport);
+        }
+        let packets = match payload::decode(body, self.config.max_payload) {
+            Ok(p) => p,
+            Err(e) => {
+                let reason = match e {
+                    DecodeError::TooLarge { .. } => CloseReason::PayloadTooLarge,
+                    _ => CloseReason::ParseError,
+                };
+                self.close_with(reason);
+                return Err(e.into());
+            }
+        };
+        for packet in packets {
+            self.handle_packet(now, packet)?;
+            if self.is_closed() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The pending polling `GET` went away unanswered (the client disconnected). The session
+    /// closes with [`CloseReason::TransportClose`], as in the reference server.
+    pub fn handle_poll_closed(&mut self, _now: Instant) {
+        if self.poll_pending && !self.is_closed() {
+            self.poll_pending = false;
+            self.close_with(CloseReason::TransportClose);
+        }
+    }
+
+    /// A WebSocket was opened for this session's id: the start of an upgrade from polling.
+    /// Refused (and nothing changes) if the session is not on polling, already upgrading, or
+    /// upgrades are disabled; the I/O layer then closes that WebSocket.
+    pub fn handle_ws_attach(&mut self, now: Instant) -> Result<(), SessionError> {
+        self.ensure_open()?;
+        if self.transport != Transport::Polling
+            || self.upgrade != Upgrade::None
+            || !self.config.allow_upgrades
+        {
+            return Err(SessionError::BadTransport);
+        }
+        self.upgrade = Upgrade::Attached;
+        self.upgrade_deadline = Some(now + self.config.upgrade_timeout);
+        self.state = State::Upgrading;
+        Ok(())
+    }
+
+    /// A WebSocket frame arrived (on the session's WebSocket, or on the one being probed).
+    pub fn handle_ws_frame(&mut self, now: Instant, frame: Frame) -> Result<(), SessionError> {
+        self.ensure_open()?;
+        let packet = match Packet::decode_frame(frame) {
+            Ok(p) => p,
+            Err(e) => {
+                if self.upgrade != Upgrade::None {
+                    self.cancel_upgrade();
+                    return Err(e.into());
+                }
+                self.close_with(CloseReason::ParseError);
+                return Err(e.into());
+            }
+        };
+        match (self.upgrade, packet) {
+            (Upgrade::None, packet) => {
+                if self.transport != Transport::WebSocket {
+                    return Err(SessionError::BadTransport);
+                }
+                self.handle_packet(now, packet)
+            }
+            (Upgrade::Attached, Packet::Ping(p)) if p == "probe" => {
+                self.upgrade = Upgrade::Probed;
+                self.transmits
+                    .push_back(Transmit::Ws(Packet::Pong(p).encode_frame()));
+                if self.poll_pending && self.queue.is_empty() {
+                    self.queue.push_back(Packet::Noop);
+                    self.flush();
+                }
+                Ok(())
+            }
+            (Upgrade::Probed, Packet::Upgrade) => {
+                self.upgrade = Upgrade::None;
+                self.upgrade_deadline = None;
+                self.state = State::Open;
+                self.transport = Transport::WebSocket;
+                if self.poll_pending {
+                    // The old transport's last poll gets a noop so the client lets go of it.
+                    self.poll_pending = false;
+                    self.transmits
+                        .push_back(Transmit::PollResponse(Bytes::from_static(b"6")));
+                }
+                self.events.push_back(Event::Upgraded);
+                self.flush();
+                Ok(())
+            }
+            _ => {
+                self.cancel_upgrade();
+                Err(SessionError::Protocol("invalid upgrade packet"))
+            }
+        }
+    }
+
+    /// The WebSocket closed. On a WebSocket session this closes the session; during an upgrade
+    /// it abandons the upgrade and the session stays on polling.
+    pub fn handle_ws_closed(&mut self, _now: Instant) {
+        if self.is_closed() {
+            return;
+        }
+        if self.upgrade != Upgrade::None {
+            self.upgrade = Upgrade::None;
+            self.upgrade_deadline = None;
+            self.state = State::Open;
+        } else if self.transport == Transport::WebSocket {
+            self.close_with(CloseReason::TransportClose);
+        }
+    }
+
+    /// Queues a message for the client. Fails only if the session is closed. If the client
+    /// does not read and more than `max_queued_packets` wait, the session closes with
+    /// [`CloseReason::QueueFull`].
+    pub fn send(&mut self, message: Message) -> Result<(), SessionError> {
+        self.ensure_open()?;
+        self.queue.push_back(Packet::Message(message));
+        self.flush();
+        if self.queue.len() > self.config.max_queued_packets {
+            self.close_with(CloseReason::QueueFull);
+        }
+        Ok(())
+    }
+
+    /// Closes the session: queued packets and a `close` packet go out on the current transport
+    /// (on polling only if a `GET` is pending), then the WebSocket is closed. Use
+    /// [`CloseReason::ForcedClose`] or [`CloseReason::ServerShutdown`].
+    pub fn close(&mut self, reason: CloseReason) {
+        if self.is_closed() {
+            return;
+        }
+        self.queue.push_back(Packet::Close);
+        self.flush();
+        self.close_with(reason);
+    }
+
+    /// The next time [`Session::handle_timeout`] must be called, if any. Changes after every
+    /// `handle_*` call.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.is_closed() {
+            return None;
+        }
+        [self.next_ping, self.pong_deadline, self.upgrade_deadline]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Runs the timers due at `now`: sends a ping, closes on a missing pong, or abandons a
+    /// stalled upgrade.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.is_closed() {
+            return;
+        }
+        if self.pong_deadline.is_some_and(|d| now >= d) {
+            self.pong_deadline = None;
+            self.close_with(CloseReason::PingTimeout);
+            return;
+        }
+        if self.upgrade_deadline.is_some_and(|d| now >= d) {
+            self.cancel_upgrade();
+        }
+        if self.next_ping.is_some_and(|d| now >= d) {
+            self.next_ping = None;
+            self.pong_deadline = Some(now + self.config.ping_timeout);
+            self.queue.push_back(Packet::Ping(Str::default()));
+            self.flush();
+        }
+    }
+
+    /// The next thing to write, if any. Call until `None` after each input.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event for the application, if any. Call until `None` after each input.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    fn ensure_open(&self) -> Result<(), SessionError> {
+        if self.is_closed() {
+            Err(SessionError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn handle_packet(&mut self, now: Instant, packet: Packet) -> Result<(), SessionError> {
+        match packet {
+            Packet::Message(m) => self.events.push_back(Event::Message(m)),
+            Packet::Pong(_) => {
+                if self.pong_deadline.take().is_some() {
+                    self.next_ping = Some(now + self.config.ping_interval);
+                }
+            }
+            Packet::Close => self.close_with(CloseReason::PeerClose),
+            Packet::Noop | Packet::Ping(_) => {}
+            Packet::Open(_) | Packet::Upgrade => {
+                self.close_with(CloseReason::ProtocolError);
+                return Err(SessionError::Protocol("unexpected packet from client"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands queued packets to the transport that can take them now.
+    fn flush(&mut self) {
+        if self.queue.is_empty() {
+            return;
+        }
+        match self.transport {
+            Transport::WebSocket => {
+                for packet in self.queue.drain(..) {
+                    self.transmits
+                        .push_back(Transmit::Ws(packet.encode_frame()));
+                }
+            }
+            Transport::Polling => {
+                if !self.poll_pending {
+                    return;
+                }
+                self.poll_pending = false;
+                let packets: Vec<Packet> = self.queue.drain(..).collect();
+                let body = payload::encode(&packets);
+                self.transmits
+                    .push_back(Transmit::PollResponse(Bytes::from(body)));
+            }
+        }
+    }
+
+    fn cancel_upgrade(&mut self) {
+        if self.upgrade != Upgrade::None {
+            self.upgrade = Upgrade::None;
+            self.upgrade_deadline = None;
+            self.state = State::Open;
+            self.transmits.push_back(Transmit::CloseWs);
+        }
+    }
+
+    fn close_with(&mut self, reason: CloseReason) {
+        if self.is_closed() {
+            return;
+        }
+        if self.poll_pending {
+            self.poll_pending = false;
+            self.transmits
+                .push_back(Transmit::PollResponse(Bytes::from_static(b"1")));
+        }
+        if self.transport == Transport::WebSocket || self.upgrade != Upgrade::None {
+            self.transmits.push_back(Transmit::CloseWs);
+        }
+        self.queue.clear();
+        self.upgrade = Upgrade::None;
+        self.upgrade_deadline = None;
+        self.next_ping = None;
+        self.pong_deadline = None;
+        self.state = State::Closed(reason);
+        self.events.push_back(Event::Closed(reason));
+    }
+}
