@@ -1,0 +1,591 @@
+//! Deterministic simulations: the Socket.IO client state machine against the server state
+//! machines over an in-memory network with a fake clock. The same tests run natively and on
+//! wasm32.
+
+mod support;
+
+use bytes::Bytes;
+use core::time::Duration;
+use sockeye_core::engine::client::Transmit as CTx;
+use sockeye_core::engine::packet::Frame;
+use sockeye_core::engine::{CloseReason, Transport};
+use sockeye_core::socket::backoff::Backoff;
+use sockeye_core::socket::client::{AckFailure, ConnectError, DisconnectReason, Event};
+use sockeye_core::socket::server::Event as SioEvent;
+use sockeye_core::Str;
+use support::sim::{Policy, Seen, Sim};
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+const POLLING: &[Transport] = &[Transport::Polling];
+const WEBSOCKET: &[Transport] = &[Transport::WebSocket];
+const BOTH: &[Transport] = &[Transport::Polling, Transport::WebSocket];
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn connects(sim: &Sim) -> Vec<(String, String, bool)> {
+    sim.client_events(|e| match e {
+        Event::Connect {
+            nsp,
+            sid,
+            recovered,
+        } => Some((nsp.to_string(), sid.to_string(), *recovered)),
+        _ => None,
+    })
+}
+
+fn disconnects(sim: &Sim) -> Vec<DisconnectReason> {
+    sim.client_events(|e| match e {
+        Event::Disconnect { reason, .. } => Some(*reason),
+        _ => None,
+    })
+}
+
+fn server_events(sim: &Sim) -> Vec<(String, String, usize, Option<u64>)> {
+    sim.server_seen(|s| match s {
+        Seen::Sio(SioEvent::Event {
+            nsp,
+            data,
+            attachments,
+            id,
+        }) => Some((nsp.to_string(), data.to_string(), attachments.len(), *id)),
+        _ => None,
+    })
+}
+
+#[test]
+fn handshake_over_polling_connects_namespace_with_auth() {
+    let mut sim = Sim::new(Sim::config(POLLING));
+    sim.connect("/", Some(r#"{"token":"abc"}"#));
+    assert_eq!(connects(&sim), vec![("/".into(), "/#1".into(), false)]);
+    assert!(sim.client.is_connected("/"));
+    let auths = sim.server_seen(|s| match s {
+        Seen::Sio(SioEvent::ConnectRequest { nsp, auth }) => Some((nsp.to_string(), auth.clone())),
+        _ => None,
+    });
+    assert_eq!(
+        auths,
+        vec![("/".into(), Some(Str::from(r#"{"token":"abc"}"#)))]
+    );
+    assert_eq!(sim.session().unwrap().transport(), Transport::Polling);
+    // The first request is the handshake GET without a sid.
+    assert_eq!(sim.wire[0], CTx::PollGet { sid: None });
+    assert!(!sim.wire.iter().any(|t| matches!(t, CTx::WsOpen { .. })));
+}
+
+#[test]
+fn handshake_over_websocket_only() {
+    let mut sim = Sim::new(Sim::config(WEBSOCKET));
+    sim.connect("/", None);
+    assert_eq!(connects(&sim).len(), 1);
+    assert_eq!(sim.session().unwrap().transport(), Transport::WebSocket);
+    assert_eq!(sim.wire[0], CTx::WsOpen { sid: None });
+    assert!(!sim.wire.iter().any(|t| matches!(t, CTx::PollGet { .. })));
+}
+
+#[test]
+fn upgrade_from_polling_to_websocket_then_traffic_flows_on_websocket() {
+    let mut sim = Sim::new(Sim::config(BOTH));
+    sim.connect("/", None);
+    assert_eq!(sim.session().unwrap().transport(), Transport::WebSocket);
+    assert_eq!(
+        sim.client.engine().unwrap().transport(),
+        Transport::WebSocket
+    );
+    assert!(sim.events.iter().any(|(_, e)| *e == Event::Upgrade));
+    assert!(sim.seen.iter().any(|(_, s)| *s == Seen::Upgraded));
+    // The probe exchange happened on the WebSocket.
+    assert!(sim
+        .wire
+        .contains(&CTx::Ws(Frame::Text(Str::from("2probe")))));
+    assert!(sim.wire.contains(&CTx::Ws(Frame::Text(Str::from("5")))));
+
+    sim.clear();
+    let id = sim
+        .client
+        .emit_with_ack(sim.now, "/", Str::from(r#"["echo",1]"#), vec![], None)
+        .unwrap();
+    sim.pump();
+    assert!(
+        sim.wire.iter().all(|t| matches!(t, CTx::Ws(_))),
+        "after the upgrade only WebSocket frames go out: {:?}",
+        sim.wire
+    );
+    let acks = sim.client_events(|e| match e {
+        Event::Ack { id, data, .. } => Some((*id, data.to_string())),
+        _ => None,
+    });
+    assert_eq!(acks, vec![(id, r#"["echo",1]"#.to_string())]);
+}
+
+#[test]
+fn upgrade_disabled_stays_on_polling() {
+    let mut sim = Sim::new(Sim::config(BOTH));
+    sim.server_config.allow_upgrades = false;
+    sim.connect("/", None);
+    assert_eq!(connects(&sim).len(), 1);
+    assert_eq!(sim.session().unwrap().transport(), Transport::Polling);
+    assert!(!sim.wire.iter().any(|t| matches!(t, CTx::WsOpen { .. })));
+}
+
+#[test]
+fn heartbeat_keeps_a_healthy_connection_alive() {
+    for transports in [POLLING, WEBSOCKET, BOTH] {
+        let mut sim = Sim::new(Sim::config(transports));
+        sim.connect("/", None);
+        sim.advance(Duration::from_secs(600));
+        assert!(disconnects(&sim).is_empty(), "{transports:?}");
+        assert!(sim.client.is_connected("/"));
+        // 600 s / 25 s of pings, each answered.
+        let pongs = sim
+            .wire
+            .iter()
+            .filter(|t| match t {
+                CTx::Ws(Frame::Text(s)) => s.as_str() == "3",
+                CTx::PollPost { body, .. } => body.contains('3'),
+                _ => false,
+            })
+            .count();
+        assert!(pongs >= 23, "{transports:?}: {pongs} pongs");
+    }
+}
+
+#[test]
+fn server_closes_a_silent_client_after_ping_interval_plus_timeout() {
+    let mut sim = Sim::new(Sim::config(WEBSOCKET));
+    sim.connect("/", None);
+    let start = sim.now;
+    // The client vanishes without closing anything: nothing reaches the server any more.
+    sim.blackhole = true;
+    sim.advance(Duration::from_secs(60));
+    let closes: Vec<_> = sim
+        .seen
+        .iter()
+        .filter_map(|(t, s)| match s {
+            Seen::EngineClosed(r) => Some((*t, *r)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(closes.len(), 1, "{:?}", sim.seen);
+    assert_eq!(closes[0].1, CloseReason::PingTimeout);
+    assert_eq!(closes[0].0 - start, Duration::from_secs(45));
+}
+
+#[test]
+fn client_detects_a_silent_server_and_reconnects() {
+    let mut sim = Sim::new(Sim::config(WEBSOCKET));
+    sim.connect("/", None);
+    let start = sim.now;
+    sim.blackhole = true;
+    sim.advance(Duration::from_secs(46));
+    let dc: Vec<_> = sim
+        .events
+        .iter()
+        .filter_map(|(t, e)| match e {
+            Event::Disconnect { reason, .. } => Some((*t, *reason)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        dc,
+        vec![(
+            start + Duration::from_secs(45),
+            DisconnectReason::PingTimeout
+        )]
+    );
+    // The network heals. An attempt made during the outage hangs until the connect timeout
+    // (20 s) gives up on it; a later one succeeds.
+    sim.blackhole = false;
+    sim.advance(Duration::from_secs(30));
+    assert!(sim.client.is_connected("/"));
+    let timeouts = sim.client_events(|e| match e {
+        Event::ConnectError { error, .. } => Some(error.clone()),
+        _ => None,
+    });
+    assert!(timeouts.iter().all(|e| *e == ConnectError::Timeout));
+    assert!(sim
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, Event::Reconnect(_))));
+}
+
+#[test]
+fn acks_both_ways_and_timeouts() {
+    let mut sim = Sim::new(Sim::config(WEBSOCKET));
+    sim.connect("/", None);
+
+    // Client → server with ack: the server echoes.
+    let id = sim
+        .client
+        .emit_with_ack(
+            sim.now,
+            "/",
+            Str::from(r#"["hi",{"a":1}]"#),
+            vec![],
+            Some(ms(500)),
+        )
+        .unwrap();
+    sim.pump();
+    assert_eq!(
+        server_events(&sim),
+        vec![("/".into(), r#"["hi",{"a":1}]"#.into(), 0, Some(id))]
+    );
+    sim.advance(ms(1000));
+    let failed = sim.client_events(|e| match e {
+        Event::AckFailed { .. } => Some(()),
+        _ => None,
+    });
+    assert!(failed.is_empty(), "answered acks never time out");
+
+    // Client → server with ack, unanswered: times out at exactly 500 ms.
+    sim.echo_acks = false;
+    sim.clear();
+    let t0 = sim.now;
+    let id2 = sim
+        .client
+        .emit_with_ack(
+            sim.now,
+            "/",
+            Str::from(r#"["slow"]"#),
+            vec![],
+            Some(ms(500)),
+        )
+        .unwrap();
+    assert_ne!(id, id2);
+    sim.advance(ms(2000));
+    let failed: Vec<_> = sim
+        .events
+        .iter()
+        .filter_map(|(t, e)| match e {
+            Event::AckFailed { id, reason, .. } => Some((*t - t0, *id, *reason)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed, vec![(ms(500), id2, AckFailure::Timeout)]);
+
+    // Server → client with ack: the client answers.
+    sim.clear();
+    let sid = sim
+        .server_emit("/", r#"["ask",2]"#, vec![], Some(Some(ms(1000))))
+        .unwrap();
+    let asked = sim.client_events(|e| match e {
+        Event::Event { data, id, .. } => Some((data.to_string(), *id)),
+        _ => None,
+    });
+    assert_eq!(asked, vec![(r#"["ask",2]"#.to_string(), Some(sid))]);
+    sim.client
+        .ack("/", sid, Str::from(r#"["answer"]"#), vec![])
+        .unwrap();
+    sim.pump();
+    let answered = sim.server_seen(|s| match s {
+        Seen::Sio(SioEvent::Ack { id, data, .. }) => Some((*id, data.to_string())),
+        _ => None,
+    });
+    assert_eq!(answered, vec![(sid, r#"["answer"]"#.to_string())]);
+
+    // Server → client with ack, unanswered: the server's timeout fires.
+    sim.clear();
+    let sid2 = sim
+        .server_emit("/", r#"["ask",3]"#, vec![], Some(Some(ms(1000))))
+        .unwrap();
+    sim.advance(ms(1500));
+    let timeouts = sim.server_seen(|s| match s {
+        Seen::Sio(SioEvent::AckTimeout { id, .. }) => Some(*id),
+        _ => None,
+    });
+    assert_eq!(timeouts, vec![sid2]);
+}
+
+#[test]
+fn binary_events_both_ways_over_every_transport() {
+    for transports in [POLLING, WEBSOCKET, BOTH] {
+        let mut sim = Sim::new(Sim::config(transports));
+        sim.connect("/", None);
+        let a = Bytes::from_static(&[0, 1, 2, 255]);
+        let b = Bytes::from(vec![7u8; 1000]);
+        let data =
+            r#"["upload",{"_placeholder":true,"num":0},{"x":{"_placeholder":true,"num":1}}]"#;
+        let id = sim
+            .client
+            .emit_with_ack(
+                sim.now,
+                "/",
+                Str::from(data),
+                vec![a.clone(), b.clone()],
+                None,
+            )
+            .unwrap();
+        sim.pump();
+        let got = sim.server_seen(|s| match s {
+            Seen::Sio(SioEvent::Event {
+                data, attachments, ..
+            }) => Some((data.to_string(), attachments.clone())),
+            _ => None,
+        });
+        assert_eq!(
+            got,
+            vec![(data.to_string(), vec![a.clone(), b.clone()])],
+            "{transports:?}"
+        );
+        // The echo ack carries the binaries back.
+        let acks = sim.client_events(|e| match e {
+            Event::Ack {
+                id, attachments, ..
+            } => Some((*id, attachments.clone())),
+            _ => None,
+        });
+        assert_eq!(
+            acks,
+            vec![(id, vec![a.clone(), b.clone()])],
+            "{transports:?}"
+        );
+        // Server → client binary event.
+        sim.server_emit(
+            "/",
+            r#"["file",{"_placeholder":true,"num":0}]"#,
+            vec![a.clone()],
+            None,
+        );
+        let got = sim.client_events(|e| match e {
+            Event::Event { attachments, .. } => Some(attachments.clone()),
+            _ => None,
+        });
+        assert_eq!(got, vec![vec![a.clone()]], "{transports:?}");
+    }
+}
+
+#[test]
+fn reconnects_with_exponential_backoff_after_the_server_dies() {
+    let mut config = Sim::config(WEBSOCKET);
+    config.backoff = Backoff {
+        min: ms(1000),
+        max: ms(5000),
+        factor: 2,
+        jitter: 0.5,
+        max_attempts: u32::MAX,
+    };
+    let backoff = config.backoff;
+    let mut sim = Sim::new(config);
+    sim.connect("/", None);
+    sim.clear();
+    let down_at = sim.now;
+    sim.kill_server();
+    assert_eq!(disconnects(&sim), vec![DisconnectReason::TransportClose]);
+    // Three failed attempts while the server is down.
+    sim.advance(ms(30_000));
+    let attempts: Vec<_> = sim
+        .events
+        .iter()
+        .filter_map(|(t, e)| match e {
+            Event::ReconnectAttempt(n) => Some((*t, *n)),
+            _ => None,
+        })
+        .collect();
+    assert!(attempts.len() >= 4, "{attempts:?}");
+    // Each attempt waits the backoff delay for its number (seeded, so exact).
+    let mut expected = down_at;
+    for (i, (t, n)) in attempts.iter().enumerate() {
+        expected = expected + backoff.delay(i as u32, 0x5eed);
+        assert_eq!(*n, i as u32 + 1);
+        assert_eq!(*t, expected, "attempt {n}");
+    }
+    // Delays grow, then cap at 5 s (+/- jitter is applied before the cap).
+    let delays: Vec<Duration> = (0..attempts.len() as u32)
+        .map(|i| backoff.delay(i, 0x5eed))
+        .collect();
+    assert!(delays.iter().all(|d| *d <= ms(5000)));
+    assert!(delays[2] > delays[0]);
+    let errors = sim.client_events(|e| matches!(e, Event::ReconnectError).then_some(()));
+    assert_eq!(errors.len(), attempts.len());
+
+    // The server comes back: the next attempt reconnects and the namespace rejoins.
+    sim.restart_server();
+    sim.clear();
+    sim.advance(ms(10_000));
+    let reconnected = sim.client_events(|e| match e {
+        Event::Reconnect(n) => Some(*n),
+        _ => None,
+    });
+    assert_eq!(reconnected.len(), 1);
+    assert!(reconnected[0] as usize > attempts.len());
+    assert_eq!(connects(&sim).len(), 1);
+    assert!(sim.client.is_connected("/"));
+}
+
+#[test]
+fn reconnection_gives_up_after_max_attempts() {
+    let mut config = Sim::config(POLLING);
+    config.backoff.max_attempts = 3;
+    let mut sim = Sim::new(config);
+    sim.connect("/", None);
+    sim.kill_server();
+    sim.advance(ms(120_000));
+    let attempts = sim.client_events(|e| match e {
+        Event::ReconnectAttempt(n) => Some(*n),
+        _ => None,
+    });
+    assert_eq!(attempts, vec![1, 2, 3]);
+    let failed = sim.client_events(|e| matches!(e, Event::ReconnectFailed).then_some(()));
+    assert_eq!(failed.len(), 1);
+    assert_eq!(sim.client.poll_timeout(), None, "nothing left to do");
+}
+
+#[test]
+fn no_reconnection_when_disabled() {
+    let mut config = Sim::config(WEBSOCKET);
+    config.reconnection = false;
+    let mut sim = Sim::new(config);
+    sim.connect("/", None);
+    sim.kill_server();
+    sim.restart_server();
+    sim.advance(ms(60_000));
+    assert_eq!(sim.sessions_created(), 1);
+    assert!(!sim.client.is_connected("/"));
+}
+
+#[test]
+fn emits_while_offline_are_buffered_and_sent_in_order_on_connect() {
+    let mut sim = Sim::new(Sim::config(POLLING));
+    sim.client.connect(sim.now, "/", None).unwrap();
+    // Not connected yet: these wait.
+    sim.client
+        .emit("/", Str::from(r#"["a",1]"#), vec![])
+        .unwrap();
+    sim.client
+        .emit("/", Str::from(r#"["b",2]"#), vec![])
+        .unwrap();
+    assert!(!sim.client.emit_volatile("/", Str::from(r#"["v"]"#), vec![]));
+    sim.pump();
+    let names: Vec<String> = server_events(&sim).into_iter().map(|e| e.1).collect();
+    assert_eq!(names, vec![r#"["a",1]"#, r#"["b",2]"#]);
+
+    // Dropped connection: emits buffer again and flush after reconnection.
+    sim.clear();
+    sim.kill_server();
+    sim.client
+        .emit("/", Str::from(r#"["c",3]"#), vec![])
+        .unwrap();
+    sim.restart_server();
+    sim.advance(ms(10_000));
+    let names: Vec<String> = server_events(&sim).into_iter().map(|e| e.1).collect();
+    assert_eq!(names, vec![r#"["c",3]"#]);
+}
+
+#[test]
+fn offline_buffer_is_bounded() {
+    let mut config = Sim::config(POLLING);
+    config.max_buffered = 2;
+    let mut sim = Sim::new(config);
+    sim.client.connect(sim.now, "/", None).unwrap();
+    sim.client.emit("/", Str::from(r#"["a"]"#), vec![]).unwrap();
+    sim.client.emit("/", Str::from(r#"["b"]"#), vec![]).unwrap();
+    assert!(sim.client.emit("/", Str::from(r#"["c"]"#), vec![]).is_err());
+}
+
+#[test]
+fn connection_state_recovery_sends_pid_and_offset_and_is_recovered() {
+    let mut sim = Sim::new(Sim::config(WEBSOCKET));
+    sim.policy = Policy::AcceptWithPid("pid-1");
+    sim.connect("/", Some(r#"{"token":"t"}"#));
+    // With recovery on, the server appends each packet's offset as the last argument.
+    sim.server_emit("/", r#"["news",1,"off-1"]"#, vec![], None);
+    sim.server_emit("/", r#"["news",2,"off-2"]"#, vec![], None);
+    sim.clear();
+    sim.drop_ws();
+    assert_eq!(disconnects(&sim), vec![DisconnectReason::TransportClose]);
+    sim.advance(ms(10_000));
+    let auths = sim.server_seen(|s| match s {
+        Seen::Sio(SioEvent::ConnectRequest { auth, .. }) => auth.clone(),
+        _ => None,
+    });
+    assert_eq!(
+        auths,
+        vec![Str::from(r#"{"pid":"pid-1","offset":"off-2","token":"t"}"#)]
+    );
+    assert_eq!(connects(&sim).len(), 1);
+    assert!(connects(&sim)[0].2, "same pid: recovered");
+}
+
+#[test]
+fn refused_connect_reports_the_server_error_and_does_not_reconnect() {
+    let mut sim = Sim::new(Sim::config(POLLING));
+    sim.policy = Policy::Reject("Not authorized");
+    sim.connect("/admin", Some(r#"{"token":"bad"}"#));
+    let errors = sim.client_events(|e| match e {
+        Event::ConnectError { nsp, error } => Some((nsp.to_string(), error.clone())),
+        _ => None,
+    });
+    assert_eq!(
+        errors,
+        vec![(
+            "/admin".to_string(),
+            ConnectError::Server(Str::from(r#"{"message":"Not authorized"}"#))
+        )]
+    );
+    sim.advance(ms(60_000));
+    assert_eq!(sim.sessions_created(), 1);
+    assert!(!sim.client.is_connected("/admin"));
+}
+
+#[test]
+fn namespaces_are_multiplexed_over_one_session() {
+    let mut sim = Sim::new(Sim::config(BOTH));
+    sim.connect("/", None);
+    sim.connect("/admin", None);
+    assert_eq!(sim.sessions_created(), 1);
+    let mut c: Vec<String> = connects(&sim).into_iter().map(|c| c.0).collect();
+    c.sort();
+    assert_eq!(c, vec!["/", "/admin"]);
+    sim.client
+        .emit("/admin", Str::from(r#"["x"]"#), vec![])
+        .unwrap();
+    sim.pump();
+    assert_eq!(server_events(&sim)[0].0, "/admin");
+    // Leaving one keeps the other connected; leaving both closes the session.
+    sim.client.disconnect("/admin");
+    sim.pump();
+    assert!(sim.client.is_connected("/"));
+    assert!(sim.session().is_some());
+    sim.client.disconnect("/");
+    sim.pump();
+    assert!(
+        sim.session().is_none(),
+        "engine closed when no namespace is left"
+    );
+    assert!(sim
+        .seen
+        .iter()
+        .any(|(_, s)| *s == Seen::EngineClosed(CloseReason::PeerClose)));
+}
+
+#[test]
+fn server_disconnect_is_reported_and_not_retried() {
+    let mut sim = Sim::new(Sim::config(WEBSOCKET));
+    sim.connect("/", None);
+    sim.connection_mut().unwrap().disconnect("/");
+    sim.pump();
+    assert_eq!(
+        disconnects(&sim),
+        vec![DisconnectReason::IoServerDisconnect]
+    );
+    sim.advance(ms(60_000));
+    assert_eq!(sim.sessions_created(), 1);
+}
+
+#[test]
+fn connect_timeout_when_the_handshake_never_answers() {
+    let mut config = Sim::config(POLLING);
+    config.connect_timeout = ms(2000);
+    config.reconnection = false;
+    let mut sim = Sim::new(config);
+    sim.blackhole = true;
+    sim.connect("/", None);
+    sim.advance(ms(3000));
+    let errors = sim.client_events(|e| match e {
+        Event::ConnectError { error, .. } => Some(error.clone()),
+        _ => None,
+    });
+    assert_eq!(errors, vec![ConnectError::Timeout]);
+}
