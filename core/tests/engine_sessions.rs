@@ -346,3 +346,27 @@ fn client_rejects_a_broken_handshake() {
         .is_err());
     assert_eq!(c.state(), client::State::Closed(CloseReason::ParseError));
 }
+
+#[test]
+fn a_prepared_broadcast_shares_one_frame_and_still_works_on_polling() {
+    use sockeye_core::engine::server::Prepared;
+    let prepared = Prepared::new(Message::Text(Str::from("2[\"news\",1]")));
+    let mut frames = Vec::new();
+    for sid in ["a", "b"] {
+        let mut s = Session::new(sid, Transport::WebSocket, Config::default(), t(0));
+        drain(&mut s);
+        s.send_prepared(prepared.clone()).unwrap();
+        match &drain(&mut s)[..] {
+            [Transmit::Ws(Frame::Text(text))] => frames.push(text.clone()),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(frames[0], "42[\"news\",1]");
+    // Both sessions got the very same buffer, not copies.
+    assert_eq!(frames[0].as_ptr(), frames[1].as_ptr());
+
+    let mut s = polling(Config::default());
+    s.send_prepared(prepared).unwrap();
+    s.handle_poll_get(t(1)).unwrap();
+    assert_eq!(body(&drain(&mut s)[0]), "42[\"news\",1]");
+}

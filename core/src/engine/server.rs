@@ -115,6 +115,46 @@ pub enum SessionError {
     Protocol(&'static str),
 }
 
+/// A message encoded once for many sessions (a broadcast): its WebSocket frame is built
+/// once, here, and every session it is sent to shares that frame's buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prepared {
+    packet: Packet,
+    frame: Frame,
+}
+
+impl Prepared {
+    /// Encodes `message` for sending to many sessions with [`Session::send_prepared`].
+    pub fn new(message: Message) -> Self {
+        let packet = Packet::Message(message);
+        let frame = packet.encode_frame();
+        Prepared { packet, frame }
+    }
+}
+
+/// A packet waiting for the transport.
+#[derive(Debug)]
+enum Outgoing {
+    Packet(Packet),
+    Prepared(Prepared),
+}
+
+impl Outgoing {
+    fn into_frame(self) -> Frame {
+        match self {
+            Outgoing::Packet(p) => p.encode_frame(),
+            Outgoing::Prepared(p) => p.frame,
+        }
+    }
+
+    fn into_packet(self) -> Packet {
+        match self {
+            Outgoing::Packet(p) => p,
+            Outgoing::Prepared(p) => p.packet,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Upgrade {
     None,
@@ -135,7 +175,7 @@ pub struct Session {
     upgrade_deadline: Option<Instant>,
     poll_pending: bool,
     /// Packets not yet handed to a transport (polling waits for a `GET`).
-    queue: VecDeque<Packet>,
+    queue: VecDeque<Outgoing>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     next_ping: Option<Instant>,
@@ -175,7 +215,7 @@ impl Session {
             pong_deadline: None,
             config,
         };
-        session.queue.push_back(open);
+        session.queue.push_back(Outgoing::Packet(open));
         session.flush();
         session
     }
@@ -228,7 +268,7 @@ impl Session {
         self.poll_pending = true;
         if self.upgrade == Upgrade::Probed && self.queue.is_empty() {
             // The client is finishing its upgrade: release this poll at once.
-            self.queue.push_back(Packet::Noop);
+            self.queue.push_back(Outgoing::Packet(Packet::Noop));
         }
         self.flush();
         Ok(())
@@ -313,7 +353,7 @@ impl Session {
                 self.transmits
                     .push_back(Transmit::Ws(Packet::Pong(p).encode_frame()));
                 if self.poll_pending && self.queue.is_empty() {
-                    self.queue.push_back(Packet::Noop);
+                    self.queue.push_back(Outgoing::Packet(Packet::Noop));
                     self.flush();
                 }
                 Ok(())
@@ -359,8 +399,17 @@ impl Session {
     /// does not read and more than `max_queued_packets` wait, the session closes with
     /// [`CloseReason::QueueFull`].
     pub fn send(&mut self, message: Message) -> Result<(), SessionError> {
+        self.enqueue(Outgoing::Packet(Packet::Message(message)))
+    }
+
+    /// Like [`Session::send`], for a message encoded once for many sessions.
+    pub fn send_prepared(&mut self, message: Prepared) -> Result<(), SessionError> {
+        self.enqueue(Outgoing::Prepared(message))
+    }
+
+    fn enqueue(&mut self, item: Outgoing) -> Result<(), SessionError> {
         self.ensure_open()?;
-        self.queue.push_back(Packet::Message(message));
+        self.queue.push_back(item);
         self.flush();
         if self.queue.len() > self.config.max_queued_packets {
             self.close_with(CloseReason::QueueFull);
@@ -375,7 +424,7 @@ impl Session {
         if self.is_closed() {
             return;
         }
-        self.queue.push_back(Packet::Close);
+        self.queue.push_back(Outgoing::Packet(Packet::Close));
         self.flush();
         self.close_with(reason);
     }
@@ -409,7 +458,8 @@ impl Session {
         if self.next_ping.is_some_and(|d| now >= d) {
             self.next_ping = None;
             self.pong_deadline = Some(now + self.config.ping_timeout);
-            self.queue.push_back(Packet::Ping(Str::default()));
+            self.queue
+                .push_back(Outgoing::Packet(Packet::Ping(Str::default())));
             self.flush();
         }
     }
@@ -457,9 +507,8 @@ impl Session {
         }
         match self.transport {
             Transport::WebSocket => {
-                for packet in self.queue.drain(..) {
-                    self.transmits
-                        .push_back(Transmit::Ws(packet.encode_frame()));
+                for item in self.queue.drain(..) {
+                    self.transmits.push_back(Transmit::Ws(item.into_frame()));
                 }
             }
             Transport::Polling => {
@@ -467,7 +516,8 @@ impl Session {
                     return;
                 }
                 self.poll_pending = false;
-                let packets: Vec<Packet> = self.queue.drain(..).collect();
+                let packets: Vec<Packet> =
+                    self.queue.drain(..).map(Outgoing::into_packet).collect();
                 let body = payload::encode(&packets);
                 self.transmits
                     .push_back(Transmit::PollResponse(Bytes::from(body)));
