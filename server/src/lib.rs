@@ -5,26 +5,62 @@
 //! All protocol work happens in the sans-IO [`sockeye_core`]; this crate only moves bytes
 //! between sockets and the core's state machines and runs their timers.
 //!
-//! For now it provides the HTTP scaffolding of the demo server (static files and graceful
-//! shutdown); the Socket.IO layer itself is not implemented yet.
+//! ```no_run
+//! use axum::Router;
+//! use sockeye::{AckSender, Data, SocketIo, SocketRef};
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let (layer, io) = SocketIo::builder().build_layer();
+//! io.ns("/", |socket: SocketRef| async move {
+//!     socket.on("join", |socket: SocketRef, Data(room): Data<String>, ack: AckSender| async move {
+//!         socket.join(room.clone()).await.ok();
+//!         ack.send(&room).ok();
+//!     });
+//! });
+//! let app = Router::new().layer(layer);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app).await
+//! # }
+//! ```
+//!
+//! Each Engine.IO session is one tokio task owning the core's `Session` and `Connection`;
+//! HTTP requests, WebSocket frames, emits and broadcasts reach it over a bounded channel.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-use std::path::Path;
+mod ack;
+pub mod adapter;
+mod config;
+pub mod demo;
+pub mod engine;
+mod handler;
+mod handshake;
+mod io;
+mod layer;
+mod ns;
+mod operators;
+mod payload;
+mod sid;
+mod socket;
+mod state;
 
-use axum::Router;
-use tower_http::services::ServeDir;
+pub use ack::{AckError, AckSender};
+pub use config::{AllowRequest, SocketIoBuilder};
+pub use engine::error::EngineError;
+pub use handler::{
+    Bin, Ctx, Data, EventName, ExtractError, FromCtx, Handler, Middleware, State, TryData,
+};
+pub use handshake::RequestInfo;
+pub use io::SocketIo;
+pub use layer::{SocketIoLayer, SocketIoService};
+pub use ns::{ConnectError, NamespaceRef, NsHandle};
+pub use operators::{BroadcastOperator, IntoRooms};
+pub use payload::{placeholder, Payload, PayloadError};
+pub use socket::{DisconnectReason, SendError, SocketRef};
+pub use sockeye_core::Bytes;
 
-/// The path the Socket.IO layer is (to be) mounted at, as the reference clients expect.
+/// The default path of the Socket.IO endpoint, as the reference clients expect.
 pub const SOCKET_IO_PATH: &str = "/socket.io/";
-
-/// Builds the demo application: the files of `static_dir` served at `/` (with
-/// `index.html` for directories).
-pub fn demo_router(static_dir: &Path) -> Router {
-    // TODO(issue 4): mount the Socket.IO layer (Engine.IO polling + WebSocket, driven by
-    // sockeye-core) at `SOCKET_IO_PATH` here, before the static fallback.
-    Router::new().fallback_service(ServeDir::new(static_dir))
-}
 
 /// Resolves when the process receives SIGINT (Ctrl-C) or, on Unix, SIGTERM.
 ///

@@ -1,5 +1,5 @@
 //! `sockeye-demo`: the demo server. Serves the demo page (`www/`) at `/`; the Socket.IO
-//! endpoint at `/socket.io/` will speak the demo event contract documented in the README.
+//! endpoint at `/socket.io/` speaks the demo event contract documented in the README.
 //!
 //! ```text
 //! sockeye-demo [--port N] [--host ADDR] [--adapter memory|redis://…|amqp://…] [--static DIR]
@@ -113,14 +113,21 @@ async fn serve(args: Args) -> std::io::Result<()> {
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     let local = listener.local_addr()?;
 
-    // TODO(issue 4): build the Socket.IO layer here with `args.adapter` and mount it at
-    // `/socket.io/` (see `sockeye::demo_router`).
-    let app = sockeye::demo_router(&args.static_dir);
+    let (layer, io) = sockeye::SocketIo::builder().build_layer();
+    let app = sockeye::demo::router(&args.static_dir, &io, layer);
 
     tracing::info!("sockeye-demo listening on http://{local}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(sockeye::shutdown_signal())
-        .await?;
+    let shutdown_io = io.clone();
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        sockeye::shutdown_signal().await;
+        // Close every session with a close packet so that long polls and WebSockets end.
+        shutdown_io.close().await;
+    })
+    .await?;
     tracing::info!("sockeye-demo stopped");
     Ok(())
 }

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Installs what Sockeye's demo and tests need, skipping whatever is already present.
+# Idempotent; takes well under a second when everything is installed.
+#
+# Used by ./scripts/test.sh and ./scripts/demo.sh; safe to run by hand.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+# Debian packages, one per line. Add a package by adding a line.
+APT_PACKAGES=(
+  chromium        # headless browser tests (wasm client)
+  chromium-driver # chromedriver, for wasm-bindgen-test-runner
+  binaryen        # wasm-opt
+  redis-server    # Redis adapter tests
+)
+
+LOG="$(mktemp "${TMPDIR:-/tmp}/sockeye-setup.XXXXXX.log")"
+trap 'rm -f "$LOG"' EXIT
+
+say() { printf 'setup: %s\n' "$*"; }
+
+# run DESCRIPTION CMD...: runs CMD quietly; on failure shows the end of its output.
+run() {
+  local what="$1"
+  shift
+  say "$what"
+  if ! "$@" >"$LOG" 2>&1; then
+    tail -n 40 "$LOG" >&2
+    say "FAILED: $what ($*)" >&2
+    exit 1
+  fi
+}
+
+# as_root CMD...: runs CMD as root (directly, or through sudo).
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    say "need root for: $*" >&2
+    return 1
+  fi
+}
+
+# The wasm-bindgen crate version the workspace is locked to (Cargo.lock, else the `=x.y.z`
+# pin in the root Cargo.toml). wasm-bindgen-cli must match it exactly.
+wasm_bindgen_version() {
+  local v=""
+  if [ -f "$ROOT/Cargo.lock" ]; then
+    v="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/^version = "|"$/, ""); print; exit }' \
+      "$ROOT/Cargo.lock")"
+  fi
+  if [ -z "$v" ]; then
+    v="$(sed -n 's/^wasm-bindgen *= *"=\{0,1\}\([0-9][^"]*\)".*/\1/p' "$ROOT/Cargo.toml" | head -n 1)"
+  fi
+  if [ -z "$v" ]; then
+    say "cannot find the wasm-bindgen version in Cargo.lock or Cargo.toml" >&2
+    exit 1
+  fi
+  printf '%s\n' "$v"
+}
+
+setup_wasm_target() {
+  # Checking the sysroot is much faster than `rustup target list`.
+  if [ ! -d "$(rustc --print sysroot)/lib/rustlib/wasm32-unknown-unknown" ]; then
+    run "installing rust target wasm32-unknown-unknown" \
+      rustup target add wasm32-unknown-unknown
+  fi
+}
+
+setup_wasm_bindgen_cli() {
+  local want have=""
+  want="$(wasm_bindgen_version)"
+  if command -v wasm-bindgen >/dev/null 2>&1; then
+    have="$(wasm-bindgen --version | awk '{ print $2 }')"
+  fi
+  if [ "$have" != "$want" ] || ! command -v wasm-bindgen-test-runner >/dev/null 2>&1; then
+    # Not --locked: with it, this version fails to build here.
+    run "installing wasm-bindgen-cli $want${have:+ (found $have)}, about 3 min" \
+      cargo install wasm-bindgen-cli --version "$want" --force
+  fi
+}
+
+setup_wasm_tools() {
+  if ! command -v wasm-tools >/dev/null 2>&1; then
+    run "installing wasm-tools, about 2 min" cargo install wasm-tools --locked
+  fi
+}
+
+setup_apt_packages() {
+  local missing=() pkg
+  for pkg in "${APT_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$pkg")
+    fi
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    run "apt-get update" as_root apt-get update -q
+    run "installing ${missing[*]}" \
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+  fi
+}
+
+# The official clients the interop tests run against (tests/node, tests/python).
+setup_node_client() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    run "installing nodejs and npm" \
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm
+  fi
+  if [ ! -f "$ROOT/tests/node/node_modules/socket.io-client/package.json" ] ||
+    [ "$ROOT/tests/node/package-lock.json" -nt "$ROOT/tests/node/node_modules/.package-lock.json" ]; then
+    run "installing socket.io-client (npm ci in tests/node)" \
+      npm ci --prefix "$ROOT/tests/node" --no-audit --no-fund
+  fi
+}
+
+setup_python_client() {
+  if ! python3 -c 'import aiohttp, socketio, importlib.metadata as m
+assert m.version("python-socketio").startswith("5.")' \
+    >/dev/null 2>&1; then
+    run "installing python-socketio[client] 5.x" \
+      python3 -m pip install --quiet 'python-socketio[client]>=5,<6' aiohttp
+  fi
+}
+
+setup_wasm_target
+setup_apt_packages
+setup_node_client
+setup_python_client
+setup_wasm_bindgen_cli
+setup_wasm_tools

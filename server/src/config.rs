@@ -1,0 +1,166 @@
+//! Server settings and the [`SocketIoBuilder`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::request::Parts;
+
+use crate::adapter::{AdapterFactory, LocalAdapterFactory};
+use crate::io::SocketIo;
+use crate::layer::SocketIoLayer;
+use crate::state::StateMap;
+
+/// A hook run on every Engine.IO HTTP request (handshake, polls, WebSocket upgrade) before
+/// anything else; returning `Err` answers `403 {"code":4,"message":"Forbidden"}`.
+pub type AllowRequest = Arc<dyn Fn(&Parts) -> Result<(), String> + Send + Sync>;
+
+/// Server settings. Built with [`SocketIo::builder`].
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub path: String,
+    pub engine: sockeye_core::engine::server::Config,
+    pub socket: sockeye_core::socket::server::Config,
+    pub ack_timeout: Duration,
+    /// Bound of each session's input queue (broadcasts waiting to be handed to the session).
+    pub max_buffer_size: usize,
+    pub allow_request: Option<AllowRequest>,
+    pub transports: [bool; 2],
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            path: "/socket.io/".to_owned(),
+            engine: Default::default(),
+            socket: Default::default(),
+            ack_timeout: Duration::from_secs(5),
+            max_buffer_size: 4096,
+            allow_request: None,
+            transports: [true, true],
+        }
+    }
+}
+
+/// Builds a [`SocketIo`] server: `SocketIo::builder().ping_interval(..).build_layer()`.
+pub struct SocketIoBuilder {
+    config: Config,
+    adapter: Arc<dyn AdapterFactory>,
+    state: StateMap,
+}
+
+impl Default for SocketIoBuilder {
+    fn default() -> Self {
+        SocketIoBuilder {
+            config: Config::default(),
+            adapter: Arc::new(LocalAdapterFactory),
+            state: StateMap::default(),
+        }
+    }
+}
+
+impl SocketIoBuilder {
+    /// The path Socket.IO is served at (default `/socket.io/`, as the clients expect).
+    pub fn req_path(mut self, path: impl Into<String>) -> Self {
+        let mut path = path.into();
+        if !path.ends_with('/') {
+            path.push('/');
+        }
+        self.config.path = path;
+        self
+    }
+
+    /// Interval between heartbeats (default 25 s).
+    pub fn ping_interval(mut self, d: Duration) -> Self {
+        self.config.engine.ping_interval = d;
+        self
+    }
+
+    /// How long to wait for a heartbeat answer (default 20 s).
+    pub fn ping_timeout(mut self, d: Duration) -> Self {
+        self.config.engine.ping_timeout = d;
+        self
+    }
+
+    /// How long an upgrade from polling to WebSocket may take (default 10 s).
+    pub fn upgrade_timeout(mut self, d: Duration) -> Self {
+        self.config.engine.upgrade_timeout = d;
+        self
+    }
+
+    /// Largest polling body or WebSocket message accepted (Node's `maxHttpBufferSize`;
+    /// default 1,000,000 bytes). A bigger one closes the session.
+    pub fn max_payload(mut self, bytes: usize) -> Self {
+        self.config.engine.max_payload = bytes;
+        self
+    }
+
+    /// Most packets waiting for a client that does not read (default 4,096 on each of the
+    /// session's queues); one more disconnects that client.
+    pub fn max_buffer_size(mut self, packets: usize) -> Self {
+        self.config.engine.max_queued_packets = packets;
+        self.config.max_buffer_size = packets;
+        self
+    }
+
+    /// Most binary attachments per packet (default 10). More closes the session.
+    pub fn max_attachments(mut self, n: usize) -> Self {
+        self.config.socket.max_attachments = n;
+        self
+    }
+
+    /// How long a client may stay connected without joining a namespace (default 45 s).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.config.socket.connect_timeout = d;
+        self
+    }
+
+    /// Default timeout of `emit_with_ack` (default 5 s).
+    pub fn ack_timeout(mut self, d: Duration) -> Self {
+        self.config.ack_timeout = d;
+        self
+    }
+
+    /// Whether clients may upgrade from polling to WebSocket (default true).
+    pub fn allow_upgrades(mut self, allow: bool) -> Self {
+        self.config.engine.allow_upgrades = allow;
+        self
+    }
+
+    /// Which transports are accepted: `(polling, websocket)`, both by default. A refused one
+    /// answers `{"code":0,"message":"Transport unknown"}`.
+    pub fn transports(mut self, polling: bool, websocket: bool) -> Self {
+        self.config.transports = [polling, websocket];
+        if !websocket {
+            self.config.engine.allow_upgrades = false;
+        }
+        self
+    }
+
+    /// A check run on every request (origin, headers, ...), like Node's `allowRequest`.
+    pub fn allow_request(
+        mut self,
+        f: impl Fn(&Parts) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        self.config.allow_request = Some(Arc::new(f));
+        self
+    }
+
+    /// The adapter that keeps rooms and carries broadcasts (default: in memory).
+    pub fn adapter(mut self, factory: impl AdapterFactory) -> Self {
+        self.adapter = Arc::new(factory);
+        self
+    }
+
+    /// Shared state handlers get with the [`crate::State`] extractor (one value per type).
+    pub fn with_state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(value);
+        self
+    }
+
+    /// Builds the server: a tower layer to put on an axum `Router`, and the handle to
+    /// register namespaces and emit with.
+    pub fn build_layer(self) -> (SocketIoLayer, SocketIo) {
+        let io = SocketIo::new(self.config, self.adapter, self.state);
+        (SocketIoLayer::new(io.clone()), io)
+    }
+}

@@ -1,0 +1,79 @@
+//! HTTP long-polling: `GET` waits for data, `POST` carries the client's packets.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use sockeye_core::engine::{CloseReason, Transport};
+use sockeye_core::Str;
+use tokio::sync::oneshot;
+
+use crate::engine::error::EngineError;
+use crate::engine::session::{self, Input, SessionHandle};
+use crate::handshake::RequestInfo;
+use crate::io::SocketIo;
+
+/// Opens a polling session and answers the handshake with its `open` packet.
+pub(crate) async fn handshake(
+    io: &SocketIo,
+    info: Arc<RequestInfo>,
+) -> Result<Response, EngineError> {
+    let handle = session::spawn(io, Transport::Polling, info, None);
+    get(&handle).await
+}
+
+/// A polling `GET`: resolves when the session has data (or closes).
+pub(crate) async fn get(session: &SessionHandle) -> Result<Response, EngineError> {
+    let (tx, rx) = oneshot::channel();
+    session
+        .tx
+        .send(Input::PollGet(tx))
+        .await
+        .map_err(|_| EngineError::UnknownSid)?;
+    let body = rx.await.map_err(|_| EngineError::BadRequest)??;
+    Ok(poll_response(body))
+}
+
+fn poll_response(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; charset=UTF-8")], body).into_response()
+}
+
+/// A polling `POST`: hands the body to the session. A body over `max_payload` closes the
+/// session (413), as does one that is not UTF-8 (400).
+pub(crate) async fn post(
+    io: &SocketIo,
+    session: &SessionHandle,
+    body: Body,
+) -> Result<Response, EngineError> {
+    let max = io.config().engine.max_payload;
+    let bytes = match axum::body::to_bytes(body, max).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::debug!(sid = %session.sid, "polling body refused: {e}");
+            let _ = session
+                .tx
+                .send(Input::Close(CloseReason::PayloadTooLarge))
+                .await;
+            return Ok((
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                [(header::CONTENT_TYPE, "application/json")],
+                "{\"code\":3,\"message\":\"Bad request\"}",
+            )
+                .into_response());
+        }
+    };
+    let Ok(text) = Str::from_utf8(bytes) else {
+        let _ = session.tx.send(Input::Close(CloseReason::ParseError)).await;
+        return Err(EngineError::BadRequest);
+    };
+    let (tx, rx) = oneshot::channel();
+    session
+        .tx
+        .send(Input::PollPost(text, tx))
+        .await
+        .map_err(|_| EngineError::UnknownSid)?;
+    rx.await.map_err(|_| EngineError::BadRequest)??;
+    Ok(([(header::CONTENT_TYPE, "text/html")], "ok").into_response())
+}

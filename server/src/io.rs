@@ -1,0 +1,290 @@
+//! [`SocketIo`]: the server handle — namespaces, broadcasts, shutdown.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use serde::Serialize;
+use sockeye_core::engine::CloseReason;
+use sockeye_core::{Instant, Str};
+
+use crate::adapter::{AdapterError, AdapterFactory};
+use crate::config::{Config, SocketIoBuilder};
+use crate::engine::session::{Input, SessionHandle};
+use crate::handler::{boxed, Handler};
+use crate::layer::SocketIoLayer;
+use crate::ns::{Namespace, NsConfig, NsHandle};
+use crate::operators::{BroadcastOperator, IntoRooms};
+use crate::payload::Payload;
+use crate::socket::{SendError, SocketRef};
+use crate::state::StateMap;
+
+type Predicate = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+pub(crate) struct IoInner {
+    config: Config,
+    adapter: Arc<dyn AdapterFactory>,
+    state: StateMap,
+    sessions: Mutex<HashMap<Str, SessionHandle>>,
+    namespaces: RwLock<HashMap<Str, Arc<Namespace>>>,
+    dynamic: RwLock<Vec<(Predicate, NsConfig)>>,
+    epoch: tokio::time::Instant,
+    next_ws_id: AtomicU64,
+}
+
+/// The Socket.IO server. Cheap to clone; every clone is the same server.
+///
+/// ```no_run
+/// use sockeye::{SocketIo, SocketRef, Data};
+///
+/// # async fn run() {
+/// let (layer, io) = SocketIo::builder().build_layer();
+/// io.ns("/", |socket: SocketRef| async move {
+///     socket.on("hello", |socket: SocketRef, Data(name): Data<String>| async move {
+///         socket.emit("hi", &format!("hello {name}")).ok();
+///     });
+/// });
+/// let app = axum::Router::new().layer(layer);
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await.unwrap();
+/// axum::serve(listener, app).await.unwrap();
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct SocketIo(pub(crate) Arc<IoInner>);
+
+impl SocketIo {
+    /// A builder for the server's settings.
+    pub fn builder() -> SocketIoBuilder {
+        SocketIoBuilder::default()
+    }
+
+    /// A server with the default settings: `(layer, io)`.
+    pub fn new_layer() -> (SocketIoLayer, SocketIo) {
+        Self::builder().build_layer()
+    }
+
+    pub(crate) fn new(
+        config: Config,
+        adapter: Arc<dyn AdapterFactory>,
+        state: StateMap,
+    ) -> SocketIo {
+        SocketIo(Arc::new(IoInner {
+            config,
+            adapter,
+            state,
+            sessions: Mutex::new(HashMap::new()),
+            namespaces: RwLock::new(HashMap::new()),
+            dynamic: RwLock::new(Vec::new()),
+            epoch: tokio::time::Instant::now(),
+            next_ws_id: AtomicU64::new(0),
+        }))
+    }
+
+    /// Registers namespace `path` (e.g. `"/"`) with its connect handler, an async function
+    /// of extractors ([`SocketRef`], [`crate::Data`] of the `auth` payload, ...). Events
+    /// are dispatched to the socket once the connect handler returns, so register event
+    /// handlers there. Returns a handle to add middlewares with.
+    pub fn ns<H: Handler<T>, T>(&self, path: impl Into<String>, handler: H) -> NsHandle {
+        let config = NsConfig {
+            handler: boxed(handler),
+            middlewares: Default::default(),
+        };
+        let name = Str::from(path.into());
+        let ns = Namespace::new(self, name.clone(), config.clone());
+        if let Ok(mut map) = self.0.namespaces.write() {
+            map.insert(name, ns);
+        }
+        NsHandle {
+            middlewares: config.middlewares,
+        }
+    }
+
+    /// Registers dynamic namespaces: any name `predicate` accepts becomes a namespace with
+    /// this handler (and the middlewares added to the returned handle) on first connect.
+    pub fn dyn_ns<H: Handler<T>, T>(
+        &self,
+        predicate: impl Fn(&str) -> bool + Send + Sync + 'static,
+        handler: H,
+    ) -> NsHandle {
+        let config = NsConfig {
+            handler: boxed(handler),
+            middlewares: Default::default(),
+        };
+        if let Ok(mut d) = self.0.dynamic.write() {
+            d.push((Arc::new(predicate), config.clone()));
+        }
+        NsHandle {
+            middlewares: config.middlewares,
+        }
+    }
+
+    /// Removes namespace `path` (its connected sockets stay until they disconnect).
+    pub fn delete_ns(&self, path: &str) {
+        if let Ok(mut map) = self.0.namespaces.write() {
+            map.remove(path);
+        }
+    }
+
+    /// The namespace named `path`, or a dynamic one matching it (created now).
+    pub(crate) fn namespace(&self, path: &str) -> Option<Arc<Namespace>> {
+        if let Some(ns) = self.0.namespaces.read().ok()?.get(path) {
+            return Some(ns.clone());
+        }
+        let config = self
+            .0
+            .dynamic
+            .read()
+            .ok()?
+            .iter()
+            .find(|(p, _)| p(path))
+            .map(|(_, c)| c.clone())?;
+        let mut map = self.0.namespaces.write().ok()?;
+        let ns = map
+            .entry(Str::from(path))
+            .or_insert_with(|| Namespace::new(self, Str::from(path), config));
+        Some(ns.clone())
+    }
+
+    /// Operations on namespace `path` (selecting nothing if it does not exist).
+    pub fn of(&self, path: &str) -> BroadcastOperator {
+        self.namespace(path)
+            .map_or_else(BroadcastOperator::none, BroadcastOperator::new)
+    }
+
+    fn root(&self) -> BroadcastOperator {
+        self.of("/")
+    }
+
+    /// Sockets of `/` in `rooms`.
+    pub fn to(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.root().to(rooms)
+    }
+
+    /// Same as [`SocketIo::to`].
+    pub fn within(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.root().to(rooms)
+    }
+
+    /// Sockets of `/` not in `rooms`.
+    pub fn except(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.root().except(rooms)
+    }
+
+    /// Sockets of `/` on this server only.
+    pub fn local(&self) -> BroadcastOperator {
+        self.root().local()
+    }
+
+    /// Sockets of `/`, dropping data for clients that cannot take it now.
+    pub fn volatile(&self) -> BroadcastOperator {
+        self.root().volatile()
+    }
+
+    /// Sockets of `/`, with an ack timeout for `emit_with_ack`.
+    pub fn timeout(&self, d: Duration) -> BroadcastOperator {
+        self.root().timeout(d)
+    }
+
+    /// Emits to every socket of `/` (encoded once).
+    pub async fn emit<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<(), SendError> {
+        self.root().emit(event, data).await
+    }
+
+    /// Emits raw arguments to every socket of `/`.
+    pub async fn emit_payload(&self, event: &str, payload: Payload) -> Result<(), SendError> {
+        self.root().emit_payload(event, payload).await
+    }
+
+    /// The sockets of `/`.
+    pub async fn fetch_sockets(&self) -> Result<Vec<SocketRef>, AdapterError> {
+        self.root().fetch_sockets().await
+    }
+
+    /// Makes every socket of `/` join `rooms`.
+    pub async fn sockets_join(&self, rooms: impl IntoRooms) -> Result<(), AdapterError> {
+        self.root().join(rooms).await
+    }
+
+    /// Makes every socket of `/` leave `rooms`.
+    pub async fn sockets_leave(&self, rooms: impl IntoRooms) -> Result<(), AdapterError> {
+        self.root().leave(rooms).await
+    }
+
+    /// Disconnects every socket of `/`.
+    pub async fn disconnect_sockets(&self) -> Result<(), AdapterError> {
+        self.root().disconnect().await
+    }
+
+    /// A state value given to the builder.
+    pub fn state<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.0.state.get::<T>()
+    }
+
+    /// How many Engine.IO sessions are open.
+    pub fn session_count(&self) -> usize {
+        self.0.sessions.lock().map(|s| s.len()).unwrap_or(0)
+    }
+
+    /// Closes every session with a `close` packet ("server shutting down" on the clients)
+    /// and waits (at most 2 s) for them to end. New sessions are still accepted: call this
+    /// when the HTTP server stops accepting connections.
+    pub async fn close(&self) {
+        let sessions: Vec<SessionHandle> = self
+            .0
+            .sessions
+            .lock()
+            .map(|s| s.values().cloned().collect())
+            .unwrap_or_default();
+        for s in sessions {
+            let _ = s.tx.send(Input::Close(CloseReason::ServerShutdown)).await;
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while self.session_count() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    pub(crate) fn adapter_factory(&self) -> &Arc<dyn AdapterFactory> {
+        &self.0.adapter
+    }
+
+    /// The current time for the core.
+    pub(crate) fn now(&self) -> Instant {
+        let ms = self.0.epoch.elapsed().as_millis();
+        Instant::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
+    }
+
+    /// The tokio instant of a core deadline.
+    pub(crate) fn deadline(&self, at: Instant) -> tokio::time::Instant {
+        self.0.epoch + Duration::from_millis(at.as_millis())
+    }
+
+    pub(crate) fn next_ws_id(&self) -> u64 {
+        self.0.next_ws_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn insert_session(&self, handle: SessionHandle) {
+        if let Ok(mut s) = self.0.sessions.lock() {
+            s.insert(handle.sid.clone(), handle);
+        }
+    }
+
+    pub(crate) fn remove_session(&self, sid: &str) {
+        if let Ok(mut s) = self.0.sessions.lock() {
+            s.remove(sid);
+        }
+    }
+
+    pub(crate) fn session(&self, sid: &str) -> Option<SessionHandle> {
+        self.0.sessions.lock().ok()?.get(sid).cloned()
+    }
+}

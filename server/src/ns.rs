@@ -1,0 +1,158 @@
+//! Namespaces: their connect handler, middlewares, sockets and adapter.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, Weak};
+
+use serde::Serialize;
+use sockeye_core::Str;
+
+use crate::adapter::Adapter;
+use crate::handler::{boxed_middleware, BoxedHandler, BoxedMiddleware, Middleware};
+use crate::io::{IoInner, SocketIo};
+use crate::socket::SocketRef;
+
+/// A refusal from a connect middleware: the client gets a `CONNECT_ERROR` with
+/// `{"message": message, "data": data}`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ConnectError {
+    /// The message (`err.message` on the client).
+    pub message: String,
+    /// Extra data as raw JSON (`err.data` on the client).
+    pub data: Option<String>,
+}
+
+impl ConnectError {
+    /// A refusal with a message.
+    pub fn new(message: impl Into<String>) -> ConnectError {
+        ConnectError {
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    /// Adds data (`err.data` on the client). Data that does not serialize is left out.
+    pub fn with_data<T: Serialize + ?Sized>(mut self, data: &T) -> ConnectError {
+        self.data = serde_json::to_string(data).ok();
+        self
+    }
+}
+
+/// The shared parts of a namespace (or of every child of a dynamic namespace).
+#[derive(Clone)]
+pub(crate) struct NsConfig {
+    pub handler: BoxedHandler,
+    pub middlewares: Arc<RwLock<Vec<BoxedMiddleware>>>,
+}
+
+/// A namespace.
+pub(crate) struct Namespace {
+    name: Str,
+    io: Weak<IoInner>,
+    config: NsConfig,
+    sockets: RwLock<HashMap<Str, SocketRef>>,
+    adapter: Arc<dyn Adapter>,
+}
+
+impl Namespace {
+    pub(crate) fn new(io: &SocketIo, name: Str, config: NsConfig) -> Arc<Namespace> {
+        Arc::new_cyclic(|weak: &Weak<Namespace>| Namespace {
+            adapter: io.adapter_factory().create(NamespaceRef(weak.clone())),
+            name,
+            io: Arc::downgrade(&io.0),
+            config,
+            sockets: RwLock::new(HashMap::new()),
+        })
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn name_str(&self) -> &Str {
+        &self.name
+    }
+
+    /// The server, unless it has been dropped.
+    pub(crate) fn io(&self) -> Option<SocketIo> {
+        self.io.upgrade().map(SocketIo)
+    }
+
+    pub(crate) fn adapter(&self) -> &Arc<dyn Adapter> {
+        &self.adapter
+    }
+
+    pub(crate) fn handler(&self) -> BoxedHandler {
+        self.config.handler.clone()
+    }
+
+    pub(crate) fn middlewares(&self) -> Vec<BoxedMiddleware> {
+        self.config
+            .middlewares
+            .read()
+            .map(|m| m.clone())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn insert(&self, socket: SocketRef) {
+        if let Ok(mut s) = self.sockets.write() {
+            s.insert(Str::from(socket.id()), socket);
+        }
+    }
+
+    pub(crate) fn remove(&self, sid: &str) {
+        if let Ok(mut s) = self.sockets.write() {
+            s.remove(sid);
+        }
+    }
+
+    pub(crate) fn get(&self, sid: &str) -> Option<SocketRef> {
+        self.sockets.read().ok().and_then(|s| s.get(sid).cloned())
+    }
+
+    pub(crate) fn all(&self) -> Vec<SocketRef> {
+        self.sockets
+            .read()
+            .map(|s| s.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// What an [`Adapter`] may do with the local sockets of its namespace.
+#[derive(Clone)]
+pub struct NamespaceRef(Weak<Namespace>);
+
+impl NamespaceRef {
+    /// The namespace's name.
+    pub fn name(&self) -> Option<String> {
+        self.0.upgrade().map(|ns| ns.name().to_owned())
+    }
+
+    /// A local socket by id.
+    pub fn socket(&self, sid: &str) -> Option<SocketRef> {
+        self.0.upgrade().and_then(|ns| ns.get(sid))
+    }
+
+    /// Every local socket.
+    pub fn sockets(&self) -> Vec<SocketRef> {
+        self.0.upgrade().map(|ns| ns.all()).unwrap_or_default()
+    }
+}
+
+/// A namespace as registered with [`SocketIo::ns`]: add connect middlewares to it.
+#[derive(Clone)]
+pub struct NsHandle {
+    pub(crate) middlewares: Arc<RwLock<Vec<BoxedMiddleware>>>,
+}
+
+impl NsHandle {
+    /// Adds a middleware, run in order before a client may join: it can read the `auth`
+    /// payload ([`crate::Data`]) and the request ([`SocketRef::req_info`]) and refuse with
+    /// a [`ConnectError`].
+    pub fn with<M: Middleware<T>, T>(self, middleware: M) -> Self {
+        if let Ok(mut m) = self.middlewares.write() {
+            m.push(boxed_middleware(middleware));
+        }
+        self
+    }
+}

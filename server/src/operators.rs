@@ -1,0 +1,214 @@
+//! Broadcasts: `io.to("room").except("other").emit(..)`, `socket.broadcast().emit(..)`, and
+//! the same selection for `fetch_sockets`, `sockets_join`, `sockets_leave`,
+//! `disconnect_sockets`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sockeye_core::engine::Message;
+use sockeye_core::socket::{parser, Packet};
+
+use crate::ack::AckError;
+use crate::adapter::{AdapterError, BroadcastOptions};
+use crate::ns::Namespace;
+use crate::payload::Payload;
+use crate::socket::{SendError, SocketRef};
+
+/// Rooms given as one name or several.
+pub trait IntoRooms {
+    /// The room names.
+    fn into_rooms(self) -> Vec<String>;
+}
+
+impl IntoRooms for String {
+    fn into_rooms(self) -> Vec<String> {
+        vec![self]
+    }
+}
+
+impl IntoRooms for &str {
+    fn into_rooms(self) -> Vec<String> {
+        vec![self.to_owned()]
+    }
+}
+
+impl IntoRooms for &String {
+    fn into_rooms(self) -> Vec<String> {
+        vec![self.clone()]
+    }
+}
+
+impl<T: Into<String>> IntoRooms for Vec<T> {
+    fn into_rooms(self) -> Vec<String> {
+        self.into_iter().map(Into::into).collect()
+    }
+}
+
+impl<T: Into<String>, const N: usize> IntoRooms for [T; N] {
+    fn into_rooms(self) -> Vec<String> {
+        self.into_iter().map(Into::into).collect()
+    }
+}
+
+/// A selection of sockets of one namespace, to emit to or act on.
+#[derive(Clone)]
+pub struct BroadcastOperator {
+    ns: Option<Arc<Namespace>>,
+    pub(crate) opts: BroadcastOptions,
+    timeout: Option<Duration>,
+}
+
+impl BroadcastOperator {
+    pub(crate) fn new(ns: Arc<Namespace>) -> BroadcastOperator {
+        BroadcastOperator {
+            ns: Some(ns),
+            opts: BroadcastOptions::default(),
+            timeout: None,
+        }
+    }
+
+    /// An operator on a namespace that does not exist: it selects nothing.
+    pub(crate) fn none() -> BroadcastOperator {
+        BroadcastOperator {
+            ns: None,
+            opts: BroadcastOptions::default(),
+            timeout: None,
+        }
+    }
+
+    /// Narrows to the sockets in `rooms` (adds to rooms given before).
+    pub fn to(mut self, rooms: impl IntoRooms) -> Self {
+        self.opts.rooms.extend(rooms.into_rooms());
+        self
+    }
+
+    /// Same as [`BroadcastOperator::to`].
+    pub fn within(self, rooms: impl IntoRooms) -> Self {
+        self.to(rooms)
+    }
+
+    /// Leaves out the sockets in `rooms`.
+    pub fn except(mut self, rooms: impl IntoRooms) -> Self {
+        self.opts.except.extend(rooms.into_rooms());
+        self
+    }
+
+    /// Only this server's sockets (meaningful with a multi-server adapter).
+    pub fn local(mut self) -> Self {
+        self.opts.local = true;
+        self
+    }
+
+    /// Drops the data for clients whose queue is full instead of disconnecting them.
+    pub fn volatile(mut self) -> Self {
+        self.opts.volatile = true;
+        self
+    }
+
+    /// The timeout of [`BroadcastOperator::emit_with_ack`].
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = Some(d);
+        self
+    }
+
+    /// Emits `event` with one argument to the selected sockets. The packet is encoded once.
+    pub async fn emit<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<(), SendError> {
+        self.emit_payload(event, Payload::one(data)?).await
+    }
+
+    /// Emits `event` with raw arguments (several, or binary). The packet is encoded once.
+    pub async fn emit_payload(&self, event: &str, payload: Payload) -> Result<(), SendError> {
+        let Some(ns) = &self.ns else { return Ok(()) };
+        let packet = Packet::event(
+            ns.name_str().clone(),
+            payload.event_data(event),
+            None,
+            payload.attachments,
+        );
+        let messages: Arc<[Message]> = parser::encode(&packet).into();
+        ns.adapter()
+            .broadcast(messages, self.opts.clone())
+            .await
+            .map_err(SendError::from)
+    }
+
+    /// Emits `event` to every selected socket and waits for each one's ack (at most the
+    /// timeout set with [`BroadcastOperator::timeout`], else the server's `ack_timeout`).
+    /// One result per socket.
+    pub async fn emit_with_ack<T: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<Vec<Result<R, AckError>>, SendError> {
+        let payload = Payload::one(data)?;
+        let sockets = self.sockets().await?;
+        let timeout = self.timeout.unwrap_or_else(|| {
+            self.ns
+                .as_ref()
+                .and_then(|ns| ns.io())
+                .map_or(Duration::from_secs(5), |io| io.config().ack_timeout)
+        });
+        let acks = sockets.iter().map(|s| {
+            let payload = payload.clone();
+            async move {
+                s.emit_with_ack_payload(event, payload, timeout)
+                    .await
+                    .and_then(|p| p.deserialize().map_err(AckError::from))
+            }
+        });
+        Ok(join_all(acks).await)
+    }
+
+    /// The selected local sockets.
+    pub async fn sockets(&self) -> Result<Vec<SocketRef>, AdapterError> {
+        let Some(ns) = &self.ns else {
+            return Ok(Vec::new());
+        };
+        let ids = ns.adapter().sockets(self.opts.clone()).await?;
+        Ok(ids.iter().filter_map(|id| ns.get(id)).collect())
+    }
+
+    /// The selected sockets (like Node's `fetchSockets`).
+    pub async fn fetch_sockets(&self) -> Result<Vec<SocketRef>, AdapterError> {
+        self.sockets().await
+    }
+
+    /// Makes the selected sockets join `rooms`.
+    pub async fn join(&self, rooms: impl IntoRooms) -> Result<(), AdapterError> {
+        match &self.ns {
+            Some(ns) => {
+                ns.adapter()
+                    .add_sockets(self.opts.clone(), rooms.into_rooms())
+                    .await
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Makes the selected sockets leave `rooms`.
+    pub async fn leave(&self, rooms: impl IntoRooms) -> Result<(), AdapterError> {
+        match &self.ns {
+            Some(ns) => {
+                ns.adapter()
+                    .del_sockets(self.opts.clone(), rooms.into_rooms())
+                    .await
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Disconnects the selected sockets.
+    pub async fn disconnect(&self) -> Result<(), AdapterError> {
+        match &self.ns {
+            Some(ns) => ns.adapter().disconnect_sockets(self.opts.clone()).await,
+            None => Ok(()),
+        }
+    }
+}

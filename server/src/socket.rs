@@ -1,0 +1,475 @@
+//! A client connected to a namespace: [`SocketRef`].
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sockeye_core::engine::CloseReason;
+use sockeye_core::Str;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::ack::AckError;
+use crate::adapter::AdapterError;
+use crate::engine::session::{Input, SessionHandle};
+use crate::handler::{boxed, BoxedHandler, Ctx, Handler};
+use crate::handshake::RequestInfo;
+use crate::io::SocketIo;
+use crate::ns::Namespace;
+use crate::operators::{BroadcastOperator, IntoRooms};
+use crate::payload::{Payload, PayloadError};
+
+/// Why a socket disconnected, as socket.io names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// The client left the namespace (`socket.disconnect()` on the client).
+    ClientNamespaceDisconnect,
+    /// The server removed it ([`SocketRef::disconnect`]).
+    ServerNamespaceDisconnect,
+    /// The connection was lost or closed by the client.
+    TransportClose,
+    /// The transport failed, or the client broke the protocol or its bounds.
+    TransportError,
+    /// No heartbeat in time.
+    PingTimeout,
+    /// The client sent something that is not Socket.IO.
+    ParseError,
+    /// The server closed the connection.
+    ForcedClose,
+    /// The server is shutting down.
+    ServerShuttingDown,
+}
+
+impl DisconnectReason {
+    /// The reason as socket.io spells it (`"transport close"`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisconnectReason::ClientNamespaceDisconnect => "client namespace disconnect",
+            DisconnectReason::ServerNamespaceDisconnect => "server namespace disconnect",
+            DisconnectReason::TransportClose => "transport close",
+            DisconnectReason::TransportError => "transport error",
+            DisconnectReason::PingTimeout => "ping timeout",
+            DisconnectReason::ParseError => "parse error",
+            DisconnectReason::ForcedClose => "forced close",
+            DisconnectReason::ServerShuttingDown => "server shutting down",
+        }
+    }
+
+    pub(crate) fn from_close(reason: CloseReason) -> DisconnectReason {
+        match reason {
+            CloseReason::TransportClose | CloseReason::PeerClose => {
+                DisconnectReason::TransportClose
+            }
+            CloseReason::PingTimeout => DisconnectReason::PingTimeout,
+            CloseReason::ParseError => DisconnectReason::ParseError,
+            CloseReason::ForcedClose => DisconnectReason::ForcedClose,
+            CloseReason::ServerShutdown => DisconnectReason::ServerShuttingDown,
+            _ => DisconnectReason::TransportError,
+        }
+    }
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why something could not be sent to a client.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The data did not serialize.
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    /// The socket is disconnected.
+    #[error("socket disconnected")]
+    Disconnected,
+    /// The client does not read: its queue is full (the session is being closed).
+    #[error("outgoing queue full")]
+    Full,
+    /// The adapter failed.
+    #[error(transparent)]
+    Adapter(#[from] AdapterError),
+}
+
+impl From<serde_json::Error> for SendError {
+    fn from(e: serde_json::Error) -> Self {
+        SendError::Payload(PayloadError::Json(e))
+    }
+}
+
+struct Dispatch {
+    data: Str,
+    attachments: Vec<Bytes>,
+    id: Option<u64>,
+}
+
+pub(crate) struct Socket {
+    id: Str,
+    ns: Arc<Namespace>,
+    session: SessionHandle,
+    info: Arc<RequestInfo>,
+    auth: Option<Str>,
+    connected: AtomicBool,
+    handlers: RwLock<HashMap<String, BoxedHandler>>,
+    any: RwLock<Option<BoxedHandler>>,
+    on_disconnect: RwLock<Option<BoxedHandler>>,
+    events: mpsc::UnboundedSender<Dispatch>,
+    events_rx: Mutex<Option<mpsc::UnboundedReceiver<Dispatch>>>,
+}
+
+/// A client connected to a namespace. Cheap to clone.
+#[derive(Clone)]
+pub struct SocketRef(Arc<Socket>);
+
+impl fmt::Debug for SocketRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Socket")
+            .field("id", &self.0.id)
+            .field("ns", &self.0.ns.name())
+            .finish()
+    }
+}
+
+impl SocketRef {
+    pub(crate) fn new(
+        ns: Arc<Namespace>,
+        session: SessionHandle,
+        info: Arc<RequestInfo>,
+        auth: Option<Str>,
+    ) -> SocketRef {
+        let (tx, rx) = mpsc::unbounded_channel();
+        SocketRef(Arc::new(Socket {
+            id: crate::sid::generate(),
+            ns,
+            session,
+            info,
+            auth,
+            connected: AtomicBool::new(false),
+            handlers: RwLock::new(HashMap::new()),
+            any: RwLock::new(None),
+            on_disconnect: RwLock::new(None),
+            events: tx,
+            events_rx: Mutex::new(Some(rx)),
+        }))
+    }
+
+    /// The socket id (distinct from the Engine.IO session id).
+    pub fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    /// The namespace's name.
+    pub fn ns(&self) -> &str {
+        self.0.ns.name()
+    }
+
+    pub(crate) fn ns_name(&self) -> &Str {
+        self.0.ns.name_str()
+    }
+
+    pub(crate) fn namespace(&self) -> &Arc<Namespace> {
+        &self.0.ns
+    }
+
+    pub(crate) fn io(&self) -> Option<SocketIo> {
+        self.0.ns.io()
+    }
+
+    /// The Engine.IO session id of the underlying connection.
+    pub fn transport_sid(&self) -> &str {
+        &self.0.session.sid
+    }
+
+    /// The HTTP request that opened the connection (headers, query, address).
+    pub fn req_info(&self) -> &RequestInfo {
+        &self.0.info
+    }
+
+    /// The client's `auth` payload, raw JSON, if any.
+    pub fn auth_raw(&self) -> Option<&str> {
+        self.0.auth.as_deref()
+    }
+
+    /// The client's `auth` payload, deserialized.
+    pub fn auth<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.0.auth.as_deref().unwrap_or("null"))
+    }
+
+    /// Whether the socket is still connected.
+    pub fn connected(&self) -> bool {
+        self.0.connected.load(Ordering::Acquire)
+    }
+
+    /// Registers the handler of `event` (replacing any previous one).
+    pub fn on<H: Handler<T>, T>(&self, event: impl Into<String>, handler: H) {
+        if let Ok(mut map) = self.0.handlers.write() {
+            map.insert(event.into(), boxed(handler));
+        }
+    }
+
+    /// Registers a catch-all handler for events that have no handler of their own (the
+    /// [`crate::EventName`] extractor gives the name).
+    pub fn on_any<H: Handler<T>, T>(&self, handler: H) {
+        if let Ok(mut any) = self.0.any.write() {
+            *any = Some(boxed(handler));
+        }
+    }
+
+    /// Registers the disconnect handler (the [`DisconnectReason`] extractor gives the
+    /// reason).
+    pub fn on_disconnect<H: Handler<T>, T>(&self, handler: H) {
+        if let Ok(mut h) = self.0.on_disconnect.write() {
+            *h = Some(boxed(handler));
+        }
+    }
+
+    /// Sends `event` with one argument.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), SendError> {
+        self.emit_payload(event, Payload::one(data)?)
+    }
+
+    /// Sends `event` with raw arguments (several, or binary).
+    pub fn emit_payload(&self, event: &str, payload: Payload) -> Result<(), SendError> {
+        self.send_input(Input::Emit {
+            nsp: self.ns_name().clone(),
+            data: payload.event_data(event),
+            attachments: payload.attachments,
+            ack: None,
+        })
+    }
+
+    /// Sends `event` with one argument and waits for the client's ack (at most the
+    /// builder's `ack_timeout`); the ack's arguments are deserialized like [`crate::Data`].
+    pub async fn emit_with_ack<T: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<R, AckError> {
+        let timeout = self
+            .io()
+            .map_or(Duration::from_secs(5), |io| io.config().ack_timeout);
+        let payload = Payload::one(data).map_err(SendError::from)?;
+        self.emit_with_ack_payload(event, payload, timeout)
+            .await?
+            .deserialize()
+            .map_err(AckError::from)
+    }
+
+    /// Sends `event` with raw arguments and waits at most `timeout` for the ack's raw
+    /// arguments.
+    pub async fn emit_with_ack_payload(
+        &self,
+        event: &str,
+        payload: Payload,
+        timeout: Duration,
+    ) -> Result<Payload, AckError> {
+        let (tx, rx) = oneshot::channel();
+        self.send_input(Input::Emit {
+            nsp: self.ns_name().clone(),
+            data: payload.event_data(event),
+            attachments: payload.attachments,
+            ack: Some((tx, timeout)),
+        })?;
+        rx.await.unwrap_or(Err(AckError::Disconnected))
+    }
+
+    /// Joins rooms.
+    pub async fn join(&self, rooms: impl IntoRooms) -> Result<(), AdapterError> {
+        self.0
+            .ns
+            .adapter()
+            .add_all(self.0.id.clone(), rooms.into_rooms())
+            .await
+    }
+
+    /// Leaves rooms.
+    pub async fn leave(&self, rooms: impl IntoRooms) -> Result<(), AdapterError> {
+        self.0
+            .ns
+            .adapter()
+            .del(self.0.id.clone(), rooms.into_rooms())
+            .await
+    }
+
+    /// Leaves every room (but its own).
+    pub async fn leave_all(&self) -> Result<(), AdapterError> {
+        let rooms: Vec<String> = self
+            .rooms()
+            .await?
+            .into_iter()
+            .filter(|r| r.as_str() != self.id())
+            .collect();
+        self.leave(rooms).await
+    }
+
+    /// The rooms the socket is in (its own id included).
+    pub async fn rooms(&self) -> Result<Vec<String>, AdapterError> {
+        self.0.ns.adapter().socket_rooms(self.0.id.clone()).await
+    }
+
+    /// A broadcast to `rooms`, this socket excluded.
+    pub fn to(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.broadcast().to(rooms)
+    }
+
+    /// A broadcast to `rooms`, this socket included if it is in one of them.
+    pub fn within(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        BroadcastOperator::new(self.0.ns.clone()).to(rooms)
+    }
+
+    /// A broadcast to every socket in the namespace but this one.
+    pub fn broadcast(&self) -> BroadcastOperator {
+        let mut op = BroadcastOperator::new(self.0.ns.clone());
+        op.opts.except_sids.push(self.0.id.clone());
+        op
+    }
+
+    /// A broadcast to every socket in the namespace except those in `rooms` (and this one).
+    pub fn except(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.broadcast().except(rooms)
+    }
+
+    /// Removes the socket from its namespace (the client gets a `DISCONNECT`).
+    pub fn disconnect(&self) -> Result<(), SendError> {
+        self.send_input(Input::Disconnect {
+            nsp: self.ns_name().clone(),
+        })
+    }
+
+    pub(crate) fn send_input(&self, input: Input) -> Result<(), SendError> {
+        if !self.connected() {
+            return Err(SendError::Disconnected);
+        }
+        match self.0.session.tx.try_send(input) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.0.session.overflow.notify_one();
+                Err(SendError::Full)
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::Disconnected),
+        }
+    }
+
+    /// Delivers an encoded broadcast.
+    pub(crate) fn deliver(&self, messages: Arc<[sockeye_core::engine::Message]>, volatile: bool) {
+        if self.connected() {
+            self.0.session.deliver(Input::Encoded(messages), volatile);
+        }
+    }
+
+    pub(crate) fn ctx(&self, event: Option<String>, payload: Payload, ack_id: Option<u64>) -> Ctx {
+        Ctx {
+            socket: self.clone(),
+            event,
+            payload,
+            ack_id,
+            reason: None,
+        }
+    }
+
+    /// The context of connect handlers and middlewares: `Data` is the `auth` payload.
+    pub(crate) fn connect_ctx(&self) -> Ctx {
+        let args = match &self.0.auth {
+            Some(a) => Str::from(format!("[{a}]")),
+            None => Str::from_static("[]"),
+        };
+        self.ctx(
+            None,
+            Payload {
+                args,
+                attachments: Vec::new(),
+            },
+            None,
+        )
+    }
+
+    /// Called by the session task when an event for this socket arrives.
+    pub(crate) fn dispatch(&self, data: Str, attachments: Vec<Bytes>, id: Option<u64>) {
+        let _ = self.0.events.send(Dispatch {
+            data,
+            attachments,
+            id,
+        });
+    }
+
+    /// Called by the session task once the client is accepted: joins the socket's own room,
+    /// runs the connect handler, then dispatches events in order.
+    pub(crate) fn start(&self) {
+        self.0.connected.store(true, Ordering::Release);
+        self.0.ns.insert(self.clone());
+        let rx = self.0.events_rx.lock().ok().and_then(|mut rx| rx.take());
+        let socket = self.clone();
+        tokio::spawn(async move {
+            let handler = socket.0.ns.handler();
+            handler(socket.connect_ctx()).await;
+            let Some(mut rx) = rx else { return };
+            while let Some(d) = rx.recv().await {
+                socket.run_event(d);
+            }
+        });
+    }
+
+    fn run_event(&self, d: Dispatch) {
+        let Some((name, payload)) = Payload::from_event(&d.data, d.attachments) else {
+            return;
+        };
+        let handler = self
+            .0
+            .handlers
+            .read()
+            .ok()
+            .and_then(|m| m.get(&name).cloned())
+            .or_else(|| self.0.any.read().ok().and_then(|a| a.clone()));
+        match handler {
+            Some(h) => {
+                tokio::spawn(h(self.ctx(Some(name), payload, d.id)));
+            }
+            None => tracing::debug!(event = %name, "no handler"),
+        }
+    }
+
+    /// Called by the session task when an accepted-by-middleware socket cannot connect after
+    /// all (the session closed meanwhile).
+    pub(crate) fn abandon(&self) {
+        let socket = self.clone();
+        tokio::spawn(async move {
+            let _ = socket.0.ns.adapter().del_all(socket.0.id.clone()).await;
+        });
+    }
+
+    /// Called by the session task when the socket left its namespace.
+    pub(crate) fn closed(&self, reason: DisconnectReason) {
+        if !self.0.connected.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let socket = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = socket.0.ns.adapter().del_all(socket.0.id.clone()).await {
+                tracing::warn!("adapter: {e}");
+            }
+            socket.0.ns.remove(&socket.0.id);
+            let handler = socket.0.on_disconnect.read().ok().and_then(|h| h.clone());
+            if let Some(h) = handler {
+                let mut ctx = socket.ctx(None, Payload::empty(), None);
+                ctx.reason = Some(reason);
+                h(ctx).await;
+            }
+            // Drop handlers: they may hold clones of this socket.
+            if let Ok(mut m) = socket.0.handlers.write() {
+                m.clear();
+            }
+            if let Ok(mut a) = socket.0.any.write() {
+                *a = None;
+            }
+            if let Ok(mut d) = socket.0.on_disconnect.write() {
+                *d = None;
+            }
+        });
+    }
+}

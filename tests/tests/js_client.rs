@@ -1,0 +1,71 @@
+//! The official `socket.io-client` (npm, under Node) against the server: each test starts a
+//! [`TestServer`] and runs one scenario of `tests/node/scenarios.mjs`.
+
+use sockeye_tests::{run_client, TestServer};
+
+async fn scenario(name: &str) {
+    let server = TestServer::start().await;
+    run_client("node", &["node/scenarios.mjs", &server.url, name]).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_polling_only() {
+    scenario("polling_only").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_websocket_only() {
+    scenario("websocket_only").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_upgrade_from_polling() {
+    scenario("upgrade").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_acks_both_ways_and_catch_all() {
+    scenario("acks_both_ways").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_binary_both_ways() {
+    scenario("binary_both_ways").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_binary_over_polling() {
+    scenario("binary_polling").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_rooms_and_broadcasts_seen_by_three_clients() {
+    scenario("rooms_broadcast").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_seed_leave_sends_lobby_to_other_client() {
+    scenario("seed_leave_lobby").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_auth_middleware_accepts_and_rejects() {
+    scenario("auth").await;
+    scenario("auth_welcome").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_namespaces_static_dynamic_and_invalid() {
+    scenario("namespaces").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_handshake_query_and_headers() {
+    scenario("handshake_info").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_disconnect_reasons() {
+    scenario("disconnects").await;
+}
