@@ -5,9 +5,21 @@
 //! moves bytes (WebSocket / fetch) and runs timers; every byte on the wire comes from the
 //! core.
 //!
-//! Only [`version`] exists so far.
+//! The Rust side is one class, [`Manager`]: an Engine.IO/Socket.IO connection with its
+//! namespaces, its transports and its timer. It reports what happens through one JavaScript
+//! callback (see [`events`]). The socket.io-client–style API (`io()`, `Socket`, event
+//! emitters, JSON and binary placeholders) is the hand-written ES module `js/index.js`,
+//! shipped next to the wasm-bindgen output in the npm package `sockeye-client`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod events;
+pub mod manager;
+pub mod options;
+pub mod time;
+pub mod transport;
+
+pub use manager::Manager;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
