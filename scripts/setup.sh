@@ -117,6 +117,17 @@ setup_node_client() {
   fi
 }
 
+# The wasm client's browser tests (wasm-client/e2e): socket.io 4.8 server, playwright-core.
+setup_wasm_e2e() {
+  local dir="$ROOT/wasm-client/e2e"
+  if [ ! -f "$dir/node_modules/playwright-core/package.json" ] ||
+    [ ! -f "$dir/node_modules/socket.io/package.json" ] ||
+    [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    run "installing socket.io and playwright-core (npm ci in wasm-client/e2e)" \
+      npm ci --prefix "$dir" --no-audit --no-fund
+  fi
+}
+
 setup_python_client() {
   if ! python3 -c 'import aiohttp, socketio, importlib.metadata as m
 assert m.version("python-socketio").startswith("5.")' \
@@ -129,6 +140,7 @@ assert m.version("python-socketio").startswith("5.")' \
 setup_wasm_target
 setup_apt_packages
 setup_node_client
+setup_wasm_e2e
 setup_python_client
 setup_wasm_bindgen_cli
 setup_wasm_tools

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Runs every check and test of Sockeye. Installs what is missing first (scripts/setup.sh).
+#
+#   ./scripts/test.sh            all steps
+#   ./scripts/test.sh STEP...    only these steps (see --list)
+#   ./scripts/test.sh --list     list the steps
+#
+# Every step runs even if an earlier one failed (except where a step needs an earlier
+# step's output); a summary follows, and the exit status is non-zero if any step failed.
+#
+# Adding a step: write a function `step_NAME` below and add NAME to STEPS.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+WASM_TARGET=wasm32-unknown-unknown
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+# The wasm client as shipped (profile wasm-release in the root Cargo.toml).
+WASM_CLIENT="$TARGET_DIR/$WASM_TARGET/wasm-release/sockeye_wasm.wasm"
+
+STEPS=(
+  fmt          # rustfmt, whole workspace
+  core_deps    # sockeye-core depends on no runtime / networking crate
+  clippy       # clippy, native, all targets, warnings are errors
+  clippy_wasm  # clippy for wasm32 (core and wasm client), warnings are errors
+  test_native  # cargo test, whole workspace
+  wasm_build   # core and the wasm client build for wasm32
+  wasm_imports # the wasm client imports nothing from module "env"
+  test_wasm    # sockeye-core's test-suite on wasm32 (Node; browser tests in Chromium)
+  wasm_pkg     # the npm package sockeye-client (wasm-client/pkg, tarball) and its size report
+  wasm_e2e     # the wasm client in headless Chromium against Node socket.io 4.8
+  wasm_tarball # the packed tarball installed in a scratch project, same tests in Chromium
+)
+
+# ---------------------------------------------------------------------------- steps
+
+step_fmt() {
+  cargo fmt --all --check
+}
+
+step_core_deps() {
+  local tree bad
+  tree="$(cargo tree -p sockeye-core -e normal --all-features --target all --prefix none)"
+  bad="$(grep -E '^(tokio|mio|axum|hyper)([-_][A-Za-z0-9_-]*)? v' <<<"$tree" | sort -u || true)"
+  if [ -n "$bad" ]; then
+    echo "sockeye-core must stay sans-IO, but it depends on:"
+    echo "$bad"
+    return 1
+  fi
+  echo "sockeye-core: no tokio/mio/axum/hyper among its normal dependencies"
+}
+
+step_clippy() {
+  cargo clippy --workspace --all-targets -- -D warnings
+}
+
+step_clippy_wasm() {
+  cargo clippy -p sockeye-core -p sockeye-wasm --target "$WASM_TARGET" --all-targets -- -D warnings
+}
+
+step_test_native() {
+  cargo test --workspace
+}
+
+step_wasm_build() {
+  cargo build -p sockeye-core --target "$WASM_TARGET" --release
+  # sockeye-core alone is an rlib; the cdylib that links it is the wasm client.
+  cargo build -p sockeye-wasm --target "$WASM_TARGET" --profile wasm-release
+  ls -l "$WASM_CLIENT"
+}
+
+step_wasm_imports() {
+  if [ ! -f "$WASM_CLIENT" ]; then
+    echo "missing $WASM_CLIENT (did wasm_build fail?)"
+    return 1
+  fi
+  local imports env_imports
+  imports="$(wasm-tools print --skeleton "$WASM_CLIENT" | grep -E '^[[:space:]]*\(import ' || true)"
+  env_imports="$(grep -F '(import "env"' <<<"$imports" || true)"
+  if [ -n "$env_imports" ]; then
+    echo "the wasm client imports from module \"env\" (unresolved symbols: a C dependency, or"
+    echo "std APIs that do not exist on wasm32-unknown-unknown):"
+    echo "$env_imports"
+    return 1
+  fi
+  echo "$(grep -c . <<<"$imports" || true) imports, none from \"env\""
+}
+
+step_test_wasm() {
+  local chromedriver
+  # wasm-bindgen-test-runner prefers geckodriver if it is on PATH; pin chromedriver.
+  if [ -z "${CHROMEDRIVER:-}" ] && chromedriver="$(command -v chromedriver)"; then
+    export CHROMEDRIVER="$chromedriver"
+  fi
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    cargo test -p sockeye-core --target "$WASM_TARGET"
+}
+
+step_wasm_pkg() {
+  # Builds wasm-client/pkg and its npm tarball; prints the size report (gzip -9).
+  "$ROOT/wasm-client/build.sh"
+}
+
+wasm_browser_tests() {
+  (cd "$ROOT/wasm-client/e2e" && node --test --test-concurrency=1 client.test.js)
+}
+
+step_wasm_e2e() {
+  if [ ! -f "$ROOT/wasm-client/pkg/sockeye_wasm_bg.wasm" ]; then
+    echo "missing wasm-client/pkg (did wasm_pkg fail?)"
+    return 1
+  fi
+  wasm_browser_tests
+}
+
+step_wasm_tarball() {
+  local tarball scratch
+  tarball="$(ls "$ROOT"/wasm-client/pkg/sockeye-client-*.tgz 2>/dev/null | head -n 1)"
+  if [ -z "$tarball" ]; then
+    echo "missing the sockeye-client tarball (did wasm_pkg fail?)"
+    return 1
+  fi
+  scratch="$(mktemp -d "${TMPDIR:-/tmp}/sockeye-client-scratch.XXXXXX")"
+  trap 'rm -rf "$scratch"' RETURN
+  (cd "$scratch" && npm init -y >/dev/null && npm install --no-audit --no-fund "$tarball")
+  ls "$scratch/node_modules/sockeye-client"
+  # The page imports the bare name `sockeye-client`, resolved into node_modules.
+  SOCKEYE_PKG="$scratch" SOCKEYE_MODULE=sockeye-client wasm_browser_tests
+}
+
+# ---------------------------------------------------------------------------- driver
+
+is_step() {
+  local s
+  for s in "${STEPS[@]}"; do [ "$s" = "$1" ] && return 0; done
+  return 1
+}
+
+if [ "${1:-}" = "--list" ]; then
+  printf '%s\n' "${STEPS[@]}"
+  exit 0
+fi
+selected=("${STEPS[@]}")
+if [ "$#" -gt 0 ]; then
+  for s in "$@"; do
+    if ! is_step "$s"; then
+      echo "unknown step '$s'; steps: ${STEPS[*]}" >&2
+      exit 2
+    fi
+  done
+  selected=("$@")
+fi
+
+"$ROOT/scripts/setup.sh"
+
+results=()
+failed=0
+for step in "${selected[@]}"; do
+  printf '\n==> %s\n' "$step"
+  start=$SECONDS
+  # A subshell with errexit, so that any failing command fails the step (and only it).
+  # Not inside `if`: bash ignores errexit in a condition, subshells included.
+  set +e
+  (
+    set -euo pipefail
+    "step_$step"
+  )
+  rc=$?
+  set -e
+  if [ "$rc" -eq 0 ]; then
+    status=ok
+  else
+    status=FAILED
+    failed=1
+  fi
+  results+=("$(printf '%-14s %-6s %4ds' "$step" "$status" $((SECONDS - start)))")
+done
+
+printf '\n==> summary\n'
+printf '  %s\n' "${results[@]}"
+if [ "$failed" -ne 0 ]; then
+  echo "FAILED"
+  exit 1
+fi
+echo "all passed"
