@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use futures_util::future::BoxFuture;
+use sockeye_core::engine::server::Prepared;
 use sockeye_core::engine::Message;
+use sockeye_core::socket::{parser, Packet};
 use sockeye_core::Str;
 
 use crate::ns::NamespaceRef;
@@ -23,6 +25,32 @@ pub struct BroadcastOptions {
     pub local: bool,
     /// Drop the data for clients that cannot take it now rather than queue it.
     pub volatile: bool,
+}
+
+/// A packet encoded once for every recipient: its Engine.IO messages (for adapters that
+/// forward them to other servers) and their prepared WebSocket frames, shared by every local
+/// session they go to.
+#[derive(Clone, Debug)]
+pub struct Encoded {
+    /// The Engine.IO messages (text, then one per binary attachment).
+    pub messages: Arc<[Message]>,
+    pub(crate) prepared: Arc<[Prepared]>,
+}
+
+impl Encoded {
+    /// Encodes `packet` once.
+    pub fn new(packet: &Packet) -> Encoded {
+        Encoded::from_messages(parser::encode(packet))
+    }
+
+    /// Prepares already encoded messages (e.g. received from another server).
+    pub fn from_messages(messages: Vec<Message>) -> Encoded {
+        let prepared: Arc<[Prepared]> = messages.iter().cloned().map(Prepared::new).collect();
+        Encoded {
+            messages: messages.into(),
+            prepared,
+        }
+    }
 }
 
 /// Why an adapter operation failed.
@@ -48,9 +76,9 @@ pub trait Adapter: Send + Sync + 'static {
     fn socket_rooms(&self, sid: Str) -> AdapterFuture<'_, Vec<String>>;
     /// The ids of the sockets `opts` targets.
     fn sockets(&self, opts: BroadcastOptions) -> AdapterFuture<'_, Vec<Str>>;
-    /// Sends an encoded packet (its Engine.IO messages, shared by every recipient) to the
-    /// sockets `opts` targets.
-    fn broadcast(&self, messages: Arc<[Message]>, opts: BroadcastOptions) -> AdapterFuture<'_, ()>;
+    /// Sends a packet, encoded once and shared by every recipient, to the sockets `opts`
+    /// targets.
+    fn broadcast(&self, packet: Encoded, opts: BroadcastOptions) -> AdapterFuture<'_, ()>;
     /// Makes the targeted sockets join `rooms`.
     fn add_sockets(&self, opts: BroadcastOptions, rooms: Vec<String>) -> AdapterFuture<'_, ()>;
     /// Makes the targeted sockets leave `rooms`.
@@ -203,10 +231,10 @@ impl Adapter for LocalAdapter {
         Box::pin(async { Ok(ids) })
     }
 
-    fn broadcast(&self, messages: Arc<[Message]>, opts: BroadcastOptions) -> AdapterFuture<'_, ()> {
+    fn broadcast(&self, packet: Encoded, opts: BroadcastOptions) -> AdapterFuture<'_, ()> {
         for sid in self.targets(&opts) {
             if let Some(socket) = self.ns.socket(&sid) {
-                socket.deliver(messages.clone(), opts.volatile);
+                socket.deliver(&packet, opts.volatile);
             }
         }
         Box::pin(async { Ok(()) })

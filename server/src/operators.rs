@@ -8,11 +8,10 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use sockeye_core::engine::Message;
-use sockeye_core::socket::{parser, Packet};
+use sockeye_core::socket::Packet;
 
 use crate::ack::AckError;
-use crate::adapter::{AdapterError, BroadcastOptions};
+use crate::adapter::{AdapterError, BroadcastOptions, Encoded};
 use crate::ns::Namespace;
 use crate::payload::Payload;
 use crate::socket::{SendError, SocketRef};
@@ -132,9 +131,8 @@ impl BroadcastOperator {
             None,
             payload.attachments,
         );
-        let messages: Arc<[Message]> = parser::encode(&packet).into();
         ns.adapter()
-            .broadcast(messages, self.opts.clone())
+            .broadcast(Encoded::new(&packet), self.opts.clone())
             .await
             .map_err(SendError::from)
     }

@@ -14,7 +14,7 @@ use sockeye_core::Str;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::ack::AckError;
-use crate::adapter::AdapterError;
+use crate::adapter::{AdapterError, Encoded};
 use crate::engine::session::{Input, SessionHandle};
 use crate::handler::{boxed, BoxedHandler, Ctx, Handler};
 use crate::handshake::RequestInfo;
@@ -357,9 +357,11 @@ impl SocketRef {
     }
 
     /// Delivers an encoded broadcast.
-    pub(crate) fn deliver(&self, messages: Arc<[sockeye_core::engine::Message]>, volatile: bool) {
+    pub(crate) fn deliver(&self, packet: &Encoded, volatile: bool) {
         if self.connected() {
-            self.0.session.deliver(Input::Encoded(messages), volatile);
+            self.0
+                .session
+                .deliver(Input::Encoded(packet.prepared.clone()), volatile);
         }
     }
 

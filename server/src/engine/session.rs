@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use sockeye_core::engine::server::{Event as EngineEvent, Session, Transmit};
-use sockeye_core::engine::{CloseReason, Frame, Message, Transport};
+use sockeye_core::engine::server::{Event as EngineEvent, Prepared, Session, Transmit};
+use sockeye_core::engine::{CloseReason, Frame, Transport};
 use sockeye_core::socket::server::{Connection, Event as SocketEvent};
 use sockeye_core::Str;
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -64,7 +64,7 @@ pub(crate) enum Input {
         payload: Payload,
     },
     /// A broadcast, encoded once.
-    Encoded(Arc<[Message]>),
+    Encoded(Arc<[Prepared]>),
     Disconnect {
         nsp: Str,
     },
@@ -282,7 +282,15 @@ impl SessionTask {
             Input::Ack { nsp, id, payload } => {
                 let _ = self.conn.ack(&nsp, id, payload.args, payload.attachments);
             }
-            Input::Encoded(messages) => self.conn.send_encoded(messages.iter().cloned()),
+            Input::Encoded(prepared) => {
+                // The connection's own queue is empty between inputs (see `pump`), so
+                // handing the shared frames to the session directly keeps the order.
+                for p in prepared.iter() {
+                    if self.session.send_prepared(p.clone()).is_err() {
+                        break;
+                    }
+                }
+            }
             Input::Disconnect { nsp } => {
                 self.conn.disconnect(&nsp);
                 self.close_socket(&nsp, DisconnectReason::ServerNamespaceDisconnect);
