@@ -31,6 +31,7 @@ STEPS=(
   test_wasm    # sockeye-core's test-suite on wasm32 (Node; browser tests in Chromium)
   wasm_pkg     # the npm package sockeye-client (wasm-client/pkg, tarball) and its size report
   wasm_e2e     # the wasm client in headless Chromium against Node socket.io 4.8
+  wasm_sockeye # the wasm client in headless Chromium against the sockeye server (sockeye-demo)
   wasm_tarball # the packed tarball installed in a scratch project, same tests in Chromium
 )
 
@@ -113,6 +114,16 @@ step_wasm_e2e() {
     return 1
   fi
   wasm_browser_tests
+}
+
+step_wasm_sockeye() {
+  if [ ! -f "$ROOT/wasm-client/pkg/sockeye_wasm_bg.wasm" ]; then
+    echo "missing wasm-client/pkg (did wasm_pkg fail?)"
+    return 1
+  fi
+  cargo build -p sockeye --bin sockeye-demo
+  (cd "$ROOT/wasm-client/e2e" &&
+    SOCKEYE_DEMO="$TARGET_DIR/debug/sockeye-demo" node --test --test-concurrency=1 sockeye.test.js)
 }
 
 step_wasm_tarball() {
