@@ -137,6 +137,11 @@ step_wasm_tarball() {
   trap 'rm -rf "$scratch"' RETURN
   (cd "$scratch" && npm init -y >/dev/null && npm install --no-audit --no-fund "$tarball")
   ls "$scratch/node_modules/sockeye-client"
+  # The hand-written types, as a TypeScript user sees them (strict; expected errors marked).
+  cp "$ROOT/wasm-client/e2e/types/usage.ts" "$scratch/"
+  "$ROOT/wasm-client/e2e/node_modules/.bin/tsc" --noEmit --strict --target es2022 \
+    --module esnext --moduleResolution bundler --lib es2022,dom "$scratch/usage.ts"
+  echo "index.d.ts: usage.ts type-checks"
   # The page imports the bare name `sockeye-client`, resolved into node_modules.
   SOCKEYE_PKG="$scratch" SOCKEYE_MODULE=sockeye-client wasm_browser_tests
 }

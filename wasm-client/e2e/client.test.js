@@ -83,6 +83,22 @@ test('acks both ways: callback, emitWithAck, timeout', () => withServer(async (p
   assert.equal(r.a, 're: why');
 }));
 
+test('retries: unacked emits are sent again, in order', () => withServer(async (page, server) => {
+  const r = await page.evaluate(async ({ url }) => {
+    const s = sio.io(url, { retries: 2, ackTimeout: 300 });
+    await next(s, 'connect');
+    const first = s.emitWithAck('flaky', 'a');
+    const second = new Promise((res) => s.emit('flaky', 'b', (err, v) => res([err, v])));
+    const out = { first: await first, second: await second };
+    s.disconnect();
+    return out;
+  }, { url: server.url });
+  assert.equal(r.first, 'a');
+  assert.deepEqual(r.second, [null, 'b']);
+  // 'a' is ignored once and acked on its retry; 'b' then waits for its turn.
+  assert.deepEqual(server.received, ['flaky a', 'flaky a', 'flaky b', 'flaky b']);
+}));
+
 test('binary both ways, in any argument position', () => withServer(async (page, server) => {
   const r = await page.evaluate(async ({ url }) => {
     const s = sio.io(url);

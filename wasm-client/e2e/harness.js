@@ -31,6 +31,8 @@ export function freePort() {
  *  - `bye`: disconnects the socket (server side).
  *  - `drop`: closes the underlying connection (as a network failure would).
  *  - `noack` (ack): never acks.
+ *  - `flaky` (value, ack): acks `value` on every second call only (per socket); each call
+ *    is recorded in `received` as `flaky <value>`.
  * Namespace `/admin` requires `auth.token === 'secret'`, else refuses with message
  * `unauthorized` and data `{ reason: 'bad token' }`.
  */
@@ -58,6 +60,12 @@ export function startSocketIo(port, opts = {}) {
     socket.on('bye', () => socket.disconnect());
     socket.on('drop', () => socket.conn.close());
     socket.on('noack', () => {});
+    let flakyCalls = 0;
+    socket.on('flaky', (value, ack) => {
+      received.push(`flaky ${value}`);
+      flakyCalls += 1;
+      if (flakyCalls % 2 === 0) ack(value);
+    });
   };
   io.on('connection', contract);
   const admin = io.of('/admin');

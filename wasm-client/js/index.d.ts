@@ -2,7 +2,7 @@
 
 /** Any event map: event name to listener signature. */
 export interface EventsMap {
-  [event: string]: (...args: any[]) => void;
+  [event: string]: any;
 }
 
 /** The default map: any event, any arguments. */
@@ -15,9 +15,12 @@ export type EventParams<Map extends EventsMap, Ev extends EventNames<Map>> = Par
 
 type Last<T extends any[]> = T extends [...infer _H, infer L] ? L : never;
 type AllButLast<T extends any[]> = T extends [...infer H, infer _L] ? H : any[];
-type FirstArg<T> = T extends (arg: infer A, ...rest: any[]) => any ? A : any;
-/** The ack callback of an event whose last parameter is `(err, ...) => void`, minus `err`. */
-type DropFirst<T extends any[]> = T extends [any, ...infer R] ? R : T;
+/** The first argument of an ack callback that is not the `err` of a timeout ack. */
+type FirstNonErrorArg<T> = T extends (...args: infer P) => any
+  ? P[0] extends Error
+    ? P[1]
+    : P[0]
+  : any;
 type WithTimeoutAck<Ev extends (...args: any[]) => void> = Last<Parameters<Ev>> extends (
   ...args: infer A
 ) => void
@@ -91,6 +94,11 @@ export interface SocketOptions {
   auth: { [key: string]: any } | ((cb: (data: object) => void) => void);
   /** Default ack timeout in ms for emits with an ack. */
   ackTimeout: number;
+  /**
+   * Send an emit again, up to this many more times, until it is acked within `ackTimeout`;
+   * emits then go one at a time, in order. Default `0` (off).
+   */
+  retries: number;
 }
 
 /** Options of `io()`. */
@@ -165,7 +173,7 @@ export class Socket<
   emitWithAck<Ev extends EventNames<EmitEvents>>(
     ev: Ev,
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
-  ): Promise<FirstArg<Last<EventParams<EmitEvents, Ev>>>>;
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>>;
   timeout(ms: number): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>>;
   readonly volatile: this;
   compress(compress: boolean): this;

@@ -145,6 +145,7 @@ export class Socket extends Emitter {
     this.io = io;
     this.nsp = nsp;
     this.auth = opts && opts.auth !== undefined ? opts.auth : io.opts.auth;
+    opts = opts || {};
     this.connected = false;
     this.recovered = false;
     this.id = undefined;
@@ -155,6 +156,9 @@ export class Socket extends Emitter {
     this._anyOut = [];
     // Emits made before the first connect(), replayed by it.
     this._pre = [];
+    // With `retries`: emits waiting for their ack, one in flight at a time.
+    this._opts = Object.assign({}, io.opts, opts);
+    this._queue = [];
     if (io.opts.autoConnect !== false) this.connect();
   }
 
@@ -194,8 +198,40 @@ export class Socket extends Emitter {
     if (RESERVED.has(ev)) throw new Error(`"${ev}" is a reserved event name`);
     const flags = this.flags;
     this.flags = {};
-    this._emit([ev, ...args], flags);
+    if (this._opts.retries && !flags.fromQueue && !flags.volatile) this._enqueue([ev, ...args], flags);
+    else this._emit([ev, ...args], flags);
     return this;
+  }
+
+  /**
+   * `retries`: the emit is sent again (with `ackTimeout`) until acked, at most `retries`
+   * more times; packets go one at a time, in order (socket.io-client's queue).
+   */
+  _enqueue(args, flags) {
+    const ack = typeof args[args.length - 1] === 'function' ? args.pop() : undefined;
+    const packet = { tries: 0, pending: false, args, flags: Object.assign({ fromQueue: true, withError: true }, flags) };
+    args.push((err, ...res) => {
+      if (packet !== this._queue[0]) return;
+      if (err === null) {
+        this._queue.shift();
+        if (ack) ack(null, ...res);
+      } else if (packet.tries > this._opts.retries) {
+        this._queue.shift();
+        if (ack) ack(err);
+      }
+      packet.pending = false;
+      this._drain();
+    });
+    this._queue.push(packet);
+    this._drain();
+  }
+
+  _drain(force) {
+    const packet = this._queue[0];
+    if (!this.connected || !packet || (packet.pending && !force)) return;
+    packet.pending = true;
+    packet.tries += 1;
+    this._emit(packet.args.slice(), packet.flags);
   }
 
   /** `emit('message', ...args)`. */
@@ -207,7 +243,8 @@ export class Socket extends Emitter {
     this.flags = {};
     return new Promise((resolve, reject) => {
       args.push((err, res) => (err ? reject(err) : resolve(res)));
-      this._emit([ev, ...args], flags);
+      if (this._opts.retries && !flags.volatile) this._enqueue([ev, ...args], flags);
+      else this._emit([ev, ...args], flags);
     });
   }
 
@@ -237,7 +274,7 @@ export class Socket extends Emitter {
       try { e.emit(this.nsp, json, att, false, -1); } catch (err) { /* buffer full: dropped */ }
       return;
     }
-    const timeout = flags.timeout !== undefined ? flags.timeout : this.io.opts.ackTimeout;
+    const timeout = flags.timeout !== undefined ? flags.timeout : this._opts.ackTimeout;
     const withError = flags.withError || timeout !== undefined;
     try {
       const id = e.emit(this.nsp, json, att, true, timeout === undefined ? -1 : timeout);
@@ -253,6 +290,7 @@ export class Socket extends Emitter {
         this.connected = true;
         this.id = a;
         this.recovered = b;
+        this._drain(true);
         this.emitReserved('connect');
         break;
       case CONNECT_ERROR: {

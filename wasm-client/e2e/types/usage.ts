@@ -1,0 +1,53 @@
+// Type-checked (tsc --strict --noEmit) against the installed sockeye-client package by
+// `scripts/test.sh wasm_tarball`; never run. `@ts-expect-error` lines must fail to compile.
+import io, { io as namedIo, Manager, Socket } from 'sockeye-client';
+
+interface ServerToClient {
+  chat: (msg: { room: string; from: string; text: string }) => void;
+  tick: (n: number) => void;
+}
+interface ClientToServer {
+  chat: (msg: { room: string; text: string }, ack: (res: { ok: boolean }) => void) => void;
+  join: (room: string, ack: (res: { room: string; members: number }) => void) => void;
+  hello: (name: string) => void;
+}
+
+const socket: Socket<ServerToClient, ClientToServer> = io('http://localhost:3000', {
+  transports: ['websocket'],
+  auth: { token: 'x' },
+  reconnectionDelayMax: 2000,
+  ackTimeout: 1000,
+});
+socket.on('connect', () => console.log(socket.id, socket.connected, socket.recovered));
+socket.on('disconnect', (reason) => {
+  const r: 'io server disconnect' | 'io client disconnect' | 'ping timeout' | 'transport close'
+    | 'transport error' | 'parse error' = reason;
+  console.log(r);
+});
+socket.on('connect_error', (err) => console.log(err.message, err.data));
+socket.on('chat', (msg) => console.log(msg.from.toUpperCase(), msg.text));
+socket.on('tick', (n) => console.log(n.toFixed(1)));
+// @ts-expect-error: `tick` passes a number
+socket.on('tick', (n: string) => console.log(n));
+socket.emit('hello', 'me');
+// @ts-expect-error: `hello` takes a string
+socket.emit('hello', 42);
+socket.emit('chat', { room: 'a', text: 'hi' }, (res) => console.log(res.ok));
+socket.timeout(500).emit('join', 'a', (err, res) => console.log(err?.message, res.members));
+async function f(): Promise<number> {
+  const res = await socket.emitWithAck('join', 'a');
+  return res.members;
+}
+void f();
+socket.volatile.emit('hello', 'maybe');
+socket.onAny((event, ...args) => console.log(event, args.length));
+socket.offAny();
+socket.disconnect().connect();
+
+const manager = new Manager('http://localhost:3000', { reconnection: false, path: '/socket.io' });
+const admin = manager.socket('/admin', { auth: (cb) => cb({ token: 'y' }) });
+manager.on('reconnect_attempt', (n) => console.log(n + 1));
+manager.on('upgrade', (t) => console.log(t.length));
+admin.connect();
+const untyped = namedIo();
+untyped.emit('anything', 1, new Uint8Array(2), { a: new ArrayBuffer(1) });
