@@ -17,7 +17,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use sockeye::{
-    AckSender, ConnectError, Data, DisconnectReason, EventName, Payload, SocketIo, SocketRef, State,
+    AckSender, ConnectError, Data, DisconnectReason, EventName, Payload, SocketIo, SocketIoBuilder,
+    SocketRef, State,
 };
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -56,12 +57,22 @@ impl TestServer {
 
     /// Starts a server on `port` (0: a free one). Panics if the port cannot be bound.
     pub async fn start_on(port: u16) -> TestServer {
+        Self::start_full(port, |b| b).await
+    }
+
+    /// Starts a server on a free port with extra builder settings.
+    pub async fn start_with(f: impl FnOnce(SocketIoBuilder) -> SocketIoBuilder) -> TestServer {
+        Self::start_full(0, f).await
+    }
+
+    async fn start_full(
+        port: u16,
+        f: impl FnOnce(SocketIoBuilder) -> SocketIoBuilder,
+    ) -> TestServer {
         init_tracing();
-        let (layer, io) = SocketIo::builder()
-            .ping_interval(Duration::from_millis(300))
-            .ping_timeout(Duration::from_millis(1000))
-            .with_state(Reasons::default())
-            .build_layer();
+        // Default heartbeat settings (25 s / 20 s): no ping interleaves with a scenario's
+        // packets, and a loaded machine cannot make a client miss one.
+        let (layer, io) = f(SocketIo::builder().with_state(Reasons::default())).build_layer();
         sockeye::demo::register(&io);
         register_test_namespaces(&io);
         let app = axum::Router::new().layer(layer);

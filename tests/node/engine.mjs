@@ -1,0 +1,147 @@
+// Raw Engine.IO / Socket.IO requests against a sockeye server (Node's fetch): the HTTP
+// errors of the reference server, and bad input that must close one session cleanly while
+// the others keep going.
+//
+//   node node/engine.mjs URL SCENARIO
+import assert from "node:assert/strict";
+
+const [url, name] = process.argv.slice(2);
+const base = `${url}/socket.io/`;
+
+async function req(query, init = {}) {
+  const res = await fetch(`${base}?${query}`, init);
+  return { status: res.status, type: res.headers.get("content-type"), body: await res.text() };
+}
+
+async function expectError(query, init, status, code, message) {
+  const r = await req(query, init);
+  assert.equal(r.status, status, `${query}: ${JSON.stringify(r)}`);
+  assert.equal(r.type, "application/json");
+  assert.deepEqual(JSON.parse(r.body), { code, message });
+}
+
+/** Opens a polling session; returns its sid. */
+async function open() {
+  const r = await req("EIO=4&transport=polling");
+  assert.equal(r.status, 200);
+  assert.equal(r.type, "text/plain; charset=UTF-8");
+  assert.ok(r.body.startsWith("0{"), r.body);
+  const hs = JSON.parse(r.body.slice(1));
+  assert.equal(hs.sid.length, 20);
+  assert.match(hs.sid, /^[A-Za-z0-9_-]+$/);
+  assert.deepEqual(hs.upgrades, ["websocket"]);
+  return hs.sid;
+}
+
+const poll = (sid) => req(`EIO=4&transport=polling&sid=${sid}`);
+const post = (sid, body) =>
+  req(`EIO=4&transport=polling&sid=${sid}`, { method: "POST", body });
+
+/** Opens a session and joins namespace `/`. */
+async function connected() {
+  const sid = await open();
+  assert.equal((await post(sid, "40")).body, "ok");
+  const r = await poll(sid);
+  assert.match(r.body, /^40\{"sid":"[A-Za-z0-9_-]{20}"\}$/);
+  return sid;
+}
+
+/** An echo round trip on a connected session. */
+async function echo(sid) {
+  assert.equal((await post(sid, '421["echo","x"]')).body, "ok");
+  assert.equal((await poll(sid)).body, '431["x"]');
+}
+
+const scenarios = {
+  async http_errors() {
+    await expectError("EIO=4&transport=carrier-pigeon", {}, 400, 0, "Transport unknown");
+    await expectError("EIO=4", {}, 400, 0, "Transport unknown");
+    await expectError("EIO=4&transport=polling&sid=nope", {}, 400, 1, "Session ID unknown");
+    await expectError("EIO=4&transport=polling", { method: "POST", body: "x" }, 400, 2, "Bad handshake method");
+    await expectError("EIO=3&transport=polling", {}, 400, 5, "Unsupported protocol version");
+    await expectError("transport=polling", {}, 400, 5, "Unsupported protocol version");
+    const sid = await open();
+    // A WebSocket request that is not an upgrade.
+    await expectError(`EIO=4&transport=websocket&sid=${sid}`, {}, 400, 3, "Bad request");
+    await expectError(`EIO=4&transport=polling&sid=${sid}`, { method: "PUT" }, 400, 3, "Bad request");
+  },
+
+  async forbidden() {
+    await expectError("EIO=4&transport=polling", {}, 403, 4, "Forbidden");
+  },
+
+  async overlapping_poll_closes_session() {
+    const other = await connected();
+    const sid = await connected();
+    const first = poll(sid);
+    await new Promise((r) => setTimeout(r, 50));
+    const second = await poll(sid);
+    assert.equal(second.status, 400);
+    assert.equal((await first).body, "1"); // the pending poll gets a close packet
+    await expectError(`EIO=4&transport=polling&sid=${sid}`, {}, 400, 1, "Session ID unknown");
+    await echo(other);
+  },
+
+  async malformed_packet_closes_session() {
+    const other = await connected();
+    const sid = await connected();
+    const pending = poll(sid);
+    assert.equal((await post(sid, "4not a socket.io packet")).body, "ok");
+    assert.equal((await pending).body, "1");
+    await expectError(`EIO=4&transport=polling&sid=${sid}`, {}, 400, 1, "Session ID unknown");
+    const sid2 = await connected();
+    const r = await post(sid2, "9garbage");
+    assert.equal(r.status, 400);
+    await expectError(`EIO=4&transport=polling&sid=${sid2}`, {}, 400, 1, "Session ID unknown");
+    await echo(other);
+  },
+
+  async oversized_payload_closes_session() {
+    const other = await connected();
+    const sid = await connected();
+    const r = await post(sid, "4" + "x".repeat(2_000_000));
+    assert.equal(r.status, 413);
+    await new Promise((r) => setTimeout(r, 50));
+    await expectError(`EIO=4&transport=polling&sid=${sid}`, {}, 400, 1, "Session ID unknown");
+    await echo(other);
+  },
+
+  async too_many_attachments_closes_session() {
+    const other = await connected();
+    const sid = await connected();
+    const pending = poll(sid);
+    assert.equal((await post(sid, '4511-["echo"]')).body, "ok");
+    assert.equal((await pending).body, "1");
+    await echo(other);
+  },
+
+  async binary_over_polling_is_base64() {
+    const sid = await connected();
+    const body = '451-1["echo",{"_placeholder":true,"num":0}]\x1ebAQID';
+    assert.equal((await post(sid, body)).body, "ok");
+    assert.equal((await poll(sid)).body, '461-1[{"_placeholder":true,"num":0}]\x1ebAQID');
+  },
+
+  async heartbeat() {
+    // This test's server pings every 300 ms and waits 1 s for the pong.
+    const sid = await connected();
+    assert.equal((await poll(sid)).body, "2");
+    assert.equal((await post(sid, "3")).body, "ok");
+    assert.equal((await poll(sid)).body, "2");
+    // No pong: closed after the ping timeout (1 s).
+    await new Promise((r) => setTimeout(r, 1500));
+    await expectError(`EIO=4&transport=polling&sid=${sid}`, {}, 400, 1, "Session ID unknown");
+  },
+};
+
+try {
+  const scenario = scenarios[name];
+  if (!scenario) throw new Error(`unknown scenario ${name}`);
+  await scenario();
+  console.log(`scenario ${name}: ok`);
+  process.exit(0);
+} catch (e) {
+  console.error(`scenario ${name}: FAILED`);
+  console.error(e);
+  process.exit(1);
+}

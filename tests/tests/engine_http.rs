@@ -1,0 +1,73 @@
+//! Raw Engine.IO requests (Node's fetch, `tests/node/engine.mjs`) against the server: the
+//! reference server's HTTP errors, and bad input that closes one session and no other.
+
+use std::time::Duration;
+
+use sockeye_tests::{run_client, TestServer};
+
+async fn scenario(server: &TestServer, name: &str) {
+    run_client("node", &["node/engine.mjs", &server.url, name]).await;
+}
+
+async fn with_server(name: &str) {
+    let server = TestServer::start().await;
+    scenario(&server, name).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_http_errors_match_node() {
+    with_server("http_errors").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_allow_request_refusal_is_403_forbidden() {
+    let server = TestServer::start_with(|b| {
+        b.allow_request(|parts| {
+            if parts.headers.contains_key("x-allowed") {
+                Ok(())
+            } else {
+                Err("missing x-allowed".to_owned())
+            }
+        })
+    })
+    .await;
+    scenario(&server, "forbidden").await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_overlapping_poll_closes_only_that_session() {
+    with_server("overlapping_poll_closes_session").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_malformed_packets_close_only_that_session() {
+    with_server("malformed_packet_closes_session").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_oversized_payload_closes_only_that_session() {
+    with_server("oversized_payload_closes_session").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_too_many_attachments_close_only_that_session() {
+    with_server("too_many_attachments_closes_session").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_binary_over_polling_is_base64() {
+    with_server("binary_over_polling_is_base64").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_heartbeat_and_ping_timeout() {
+    let server = TestServer::start_with(|b| {
+        b.ping_interval(Duration::from_millis(300))
+            .ping_timeout(Duration::from_millis(1000))
+    })
+    .await;
+    scenario(&server, "heartbeat").await;
+    server.stop().await;
+}
