@@ -177,7 +177,8 @@ impl SocketRef {
         &self.0.ns
     }
 
-    pub(crate) fn io(&self) -> Option<SocketIo> {
+    /// The server this socket belongs to (`None` only once the server is dropped).
+    pub fn io(&self) -> Option<SocketIo> {
         self.0.ns.io()
     }
 
