@@ -115,6 +115,23 @@ const scenarios = {
     await echo(other);
   },
 
+  async slow_reader_is_disconnected() {
+    // This test's server allows 10 queued packets per client.
+    const other = await connected();
+    const sid = await open();
+    assert.equal((await post(sid, "40/test,")).body, "ok");
+    assert.match((await poll(sid)).body, /^40\/test,/);
+    // Ask for 100 packets and never read them.
+    assert.equal((await post(sid, '42/test,["flood",100]')).body, "ok");
+    for (let i = 0; i < 100; i++) {
+      const r = await poll(sid);
+      if (r.status === 400) return echo(other);
+      await new Promise((r) => setTimeout(r, 20));
+      if (r.body.endsWith("\x1e1") || r.body === "1") return echo(other);
+      assert.fail(`the slow reader got data: ${r.body.slice(0, 80)}`);
+    }
+  },
+
   async binary_over_polling_is_base64() {
     const sid = await connected();
     const body = '451-1["echo",{"_placeholder":true,"num":0}]\x1ebAQID';

@@ -37,6 +37,38 @@ async function echoRoundTrip(socket) {
 }
 
 const scenarios = {
+  async server_wide_operations() {
+    const [a, b] = await Promise.all([connect("/test"), connect("/test")]);
+    const everyone = [once(a, "everyone"), once(b, "everyone")];
+    a.on("poll", (q, cb) => cb("a:" + q));
+    b.on("poll", (q, cb) => cb("b:" + q));
+    const res = await ack(a, "admin");
+    assert.equal(res.count, 2);
+    assert.deepEqual(res.answers.sort(), ["a:vote?", "b:vote?"]);
+    assert.equal(res.left, 0);
+    for (const [n] of await Promise.all(everyone)) assert.equal(n, 2);
+    const gone = [once(a, "disconnect"), once(b, "disconnect")];
+    a.emit("disconnect_all");
+    for (const [reason] of await Promise.all(gone)) assert.equal(reason, "io server disconnect");
+  },
+
+  async restart_ready() {
+    // Connects with reconnection on, then waits for the test to restart the server.
+    const s = io(url, { forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 200 });
+    clients.push(s);
+    const upgraded = new Promise((resolve) => s.io.on("open", () => s.io.engine.once("upgrade", resolve)));
+    await once(s, "connect");
+    await upgraded;
+    const firstId = s.id;
+    const reason = once(s, "disconnect");
+    console.log("READY");
+    const [why] = await reason;
+    assert.equal(why, "transport close");
+    await once(s.io, "reconnect");
+    assert.notEqual(s.id, firstId);
+    await echoRoundTrip(s);
+  },
+
   async polling_only() {
     const s = await connect("/", { transports: ["polling"] });
     assert.equal(s.io.engine.transport.name, "polling");

@@ -34,7 +34,10 @@ pub struct Reasons(pub Arc<Mutex<Vec<String>>>);
 ///   `bin` (the server emits `bin` with one binary argument `[1,2,3]`), `kick` (the server
 ///   disconnects the socket), `rooms` (acks the socket's rooms), `handshake` (acks the `foo`
 ///   query parameter and the `x-test` header), `reasons` (acks the disconnect reasons
-///   seen so far), and a catch-all that acks `{"event": name, "args": args}`;
+///   seen so far), `flood` (emits `flood` N times), `admin` (fetch_sockets, sockets_join,
+///   a broadcast to the joined room, a broadcast `poll` with acks from everyone,
+///   sockets_leave; acks `{count, answers, left}`), `disconnect_all` (disconnect_sockets),
+///   and a catch-all that acks `{"event": name, "args": args}`;
 /// - `/auth`: a middleware that accepts `auth.token == "secret"`, else refuses with
 ///   `"not authorized"` and data `{"code": 42}`; on connect it emits `welcome` with the auth;
 /// - dynamic namespaces `/dyn-*`: `whoami` acks the namespace's name.
@@ -147,6 +150,45 @@ fn register_test_namespaces(io: &SocketIo) {
         );
         socket.on("bin", |socket: SocketRef| async move {
             let _ = socket.emit_payload("bin", Payload::binary(vec![1u8, 2, 3]));
+        });
+        socket.on(
+            "flood",
+            |socket: SocketRef, Data(n): Data<usize>| async move {
+                for i in 0..n {
+                    if socket.emit("flood", &i).is_err() {
+                        break;
+                    }
+                }
+            },
+        );
+        socket.on("admin", |socket: SocketRef, ack: AckSender| async move {
+            let Some(io) = socket.io() else { return };
+            let ns = io.of("/test");
+            let count = ns.fetch_sockets().await.map(|s| s.len()).unwrap_or(0);
+            let _ = ns.join("everyone").await;
+            let _ = ns.clone().to("everyone").emit("everyone", &count).await;
+            let answers: Vec<String> = ns
+                .clone()
+                .timeout(Duration::from_secs(2))
+                .emit_with_ack::<_, String>("poll", "vote?")
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| r.unwrap_or_else(|e| e.to_string()))
+                .collect();
+            let _ = ns.leave("everyone").await;
+            let left = ns
+                .to("everyone")
+                .sockets()
+                .await
+                .map(|s| s.len())
+                .unwrap_or(0);
+            let _ = ack.send(&json!({ "count": count, "answers": answers, "left": left }));
+        });
+        socket.on("disconnect_all", |socket: SocketRef| async move {
+            if let Some(io) = socket.io() {
+                let _ = io.of("/test").disconnect().await;
+            }
         });
         socket.on("kick", |socket: SocketRef| async move {
             let _ = socket.disconnect();

@@ -71,3 +71,10 @@ async fn engine_heartbeat_and_ping_timeout() {
     scenario(&server, "heartbeat").await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_client_that_does_not_read_is_disconnected() {
+    let server = TestServer::start_with(|b| b.max_buffer_size(10)).await;
+    scenario(&server, "slow_reader_is_disconnected").await;
+    server.stop().await;
+}

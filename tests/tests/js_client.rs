@@ -69,3 +69,45 @@ async fn js_handshake_query_and_headers() {
 async fn js_disconnect_reasons() {
     scenario("disconnects").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_fetch_sockets_join_broadcast_acks_and_disconnect_sockets() {
+    scenario("server_wide_operations").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_reconnects_after_server_restart() {
+    use std::process::Stdio;
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let server = TestServer::start().await;
+    let port = server.addr.port();
+    let mut child = tokio::process::Command::new("node")
+        .args(["node/scenarios.mjs", &server.url, "restart_ready"])
+        .current_dir(sockeye_tests::tests_dir())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run node (scripts/setup.sh installs it)");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let ready = tokio::time::timeout(std::time::Duration::from_secs(15), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line == "READY" {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(ready, Ok(true), "the client did not connect");
+    // Graceful shutdown: every session gets a close packet; then the same port again.
+    server.stop().await;
+    let server = TestServer::start_on(port).await;
+    let status = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait())
+        .await
+        .expect("the client did not finish")
+        .expect("wait for node");
+    assert!(status.success(), "the restart scenario failed: {status}");
+    server.stop().await;
+}
