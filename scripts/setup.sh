@@ -131,6 +131,16 @@ setup_wasm_e2e() {
   fi
 }
 
+# The demo page's browser tests (tests/e2e-demo): playwright-core.
+setup_demo_e2e() {
+  local dir="$ROOT/tests/e2e-demo"
+  if [ ! -f "$dir/node_modules/playwright-core/package.json" ] ||
+    [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    run "installing playwright-core (npm ci in tests/e2e-demo)" \
+      npm ci --prefix "$dir" --no-audit --no-fund
+  fi
+}
+
 setup_python_client() {
   # Package metadata only: importing aiohttp and socketio takes seconds.
   if ! python3 -c 'import importlib.metadata as m
@@ -146,6 +156,7 @@ setup_wasm_target
 setup_apt_packages
 setup_node_client
 setup_wasm_e2e
+setup_demo_e2e
 setup_python_client
 setup_wasm_bindgen_cli
 setup_wasm_tools
