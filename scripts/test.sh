@@ -33,6 +33,7 @@ STEPS=(
   wasm_e2e     # the wasm client in headless Chromium against Node socket.io 4.8
   wasm_sockeye # the wasm client in headless Chromium against the sockeye server (sockeye-demo)
   wasm_tarball # the packed tarball installed in a scratch project, same tests in Chromium
+  demo_e2e     # the demo page (www/) in headless Chromium: two users against sockeye-demo
 )
 
 # ---------------------------------------------------------------------------- steps
@@ -144,6 +145,19 @@ step_wasm_tarball() {
   echo "index.d.ts: usage.ts type-checks"
   # The page imports the bare name `sockeye-client`, resolved into node_modules.
   SOCKEYE_PKG="$scratch" SOCKEYE_MODULE=sockeye-client wasm_browser_tests
+}
+
+step_demo_e2e() {
+  if [ ! -f "$ROOT/wasm-client/pkg/sockeye_wasm_bg.wasm" ]; then
+    echo "missing wasm-client/pkg (did wasm_pkg fail?)"
+    return 1
+  fi
+  # The page as the demo serves it: www/ with the wasm client copied to www/pkg/.
+  "$ROOT/scripts/build-www.sh"
+  cargo build -p sockeye --bin sockeye-demo
+  # Screenshots of each user's page go to tests/output/.
+  (cd "$ROOT/tests/e2e-demo" &&
+    SOCKEYE_DEMO="$TARGET_DIR/debug/sockeye-demo" node --test --test-concurrency=1 demo.test.js)
 }
 
 # ---------------------------------------------------------------------------- driver

@@ -25,6 +25,8 @@ pub(crate) struct Config {
     pub max_buffer_size: usize,
     pub allow_request: Option<AllowRequest>,
     pub transports: [bool; 2],
+    /// Connection state recovery's `maxDisconnectionDuration`, if on.
+    pub recovery: Option<Duration>,
 }
 
 impl Default for Config {
@@ -37,6 +39,7 @@ impl Default for Config {
             max_buffer_size: 4096,
             allow_request: None,
             transports: [true, true],
+            recovery: None,
         }
     }
 }
@@ -142,6 +145,16 @@ impl SocketIoBuilder {
         f: impl Fn(&Parts) -> Result<(), String> + Send + Sync + 'static,
     ) -> Self {
         self.config.allow_request = Some(Arc::new(f));
+        self
+    }
+
+    /// Turns on connection state recovery (Socket.IO v4.6): a client that lost its
+    /// connection and comes back within `max_disconnection_duration` gets its socket id,
+    /// rooms and missed broadcasts back (`socket.recovered` on the client), without running
+    /// the middlewares again. Broadcast events then carry an offset as their last argument,
+    /// which socket.io-client strips.
+    pub fn connection_state_recovery(mut self, max_disconnection_duration: Duration) -> Self {
+        self.config.recovery = Some(max_disconnection_duration);
         self
     }
 

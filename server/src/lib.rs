@@ -40,6 +40,7 @@ mod layer;
 mod ns;
 mod operators;
 mod payload;
+mod recovery;
 mod sid;
 mod socket;
 mod state;

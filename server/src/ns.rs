@@ -9,6 +9,7 @@ use sockeye_core::Str;
 use crate::adapter::Adapter;
 use crate::handler::{boxed_middleware, BoxedHandler, BoxedMiddleware, Middleware};
 use crate::io::{IoInner, SocketIo};
+use crate::recovery::Store;
 use crate::socket::SocketRef;
 
 /// A refusal from a connect middleware: the client gets a `CONNECT_ERROR` with
@@ -52,12 +53,14 @@ pub(crate) struct Namespace {
     config: NsConfig,
     sockets: RwLock<HashMap<Str, SocketRef>>,
     adapter: Arc<dyn Adapter>,
+    recovery: Option<Store>,
 }
 
 impl Namespace {
     pub(crate) fn new(io: &SocketIo, name: Str, config: NsConfig) -> Arc<Namespace> {
         Arc::new_cyclic(|weak: &Weak<Namespace>| Namespace {
             adapter: io.adapter_factory().create(NamespaceRef(weak.clone())),
+            recovery: io.config().recovery.map(Store::new),
             name,
             io: Arc::downgrade(&io.0),
             config,
@@ -80,6 +83,11 @@ impl Namespace {
 
     pub(crate) fn adapter(&self) -> &Arc<dyn Adapter> {
         &self.adapter
+    }
+
+    /// The recovery store, if connection state recovery is on.
+    pub(crate) fn recovery(&self) -> Option<&Store> {
+        self.recovery.as_ref()
     }
 
     pub(crate) fn handler(&self) -> BoxedHandler {

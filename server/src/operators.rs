@@ -125,12 +125,11 @@ impl BroadcastOperator {
     /// Emits `event` with raw arguments (several, or binary). The packet is encoded once.
     pub async fn emit_payload(&self, event: &str, payload: Payload) -> Result<(), SendError> {
         let Some(ns) = &self.ns else { return Ok(()) };
-        let packet = Packet::event(
-            ns.name_str().clone(),
-            payload.event_data(event),
-            None,
-            payload.attachments,
-        );
+        let mut data = payload.event_data(event);
+        if let (Some(store), false) = (ns.recovery(), self.opts.volatile) {
+            data = store.record(&data, &payload.attachments, &self.opts);
+        }
+        let packet = Packet::event(ns.name_str().clone(), data, None, payload.attachments);
         ns.adapter()
             .broadcast(Encoded::new(&packet), self.opts.clone())
             .await

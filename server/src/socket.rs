@@ -111,6 +111,8 @@ struct Dispatch {
 
 pub(crate) struct Socket {
     id: Str,
+    pid: Option<Str>,
+    recovered: bool,
     ns: Arc<Namespace>,
     session: SessionHandle,
     info: Arc<RequestInfo>,
@@ -137,15 +139,27 @@ impl fmt::Debug for SocketRef {
 }
 
 impl SocketRef {
+    /// A new socket; `restored` gives the id of a recovered one.
     pub(crate) fn new(
         ns: Arc<Namespace>,
         session: SessionHandle,
         info: Arc<RequestInfo>,
         auth: Option<Str>,
+        restored: Option<(Str, Str)>,
     ) -> SocketRef {
         let (tx, rx) = mpsc::unbounded_channel();
+        let recovered = restored.is_some();
+        let (id, pid) = match restored {
+            Some((sid, pid)) => (sid, Some(pid)),
+            None => (
+                crate::sid::generate(),
+                ns.recovery().map(|_| crate::sid::generate()),
+            ),
+        };
         SocketRef(Arc::new(Socket {
-            id: crate::sid::generate(),
+            id,
+            pid,
+            recovered,
             ns,
             session,
             info,
@@ -202,6 +216,17 @@ impl SocketRef {
         serde_json::from_str(self.0.auth.as_deref().unwrap_or("null"))
     }
 
+    /// Whether this socket's state (id, rooms, missed packets) was recovered from a lost
+    /// connection.
+    pub fn recovered(&self) -> bool {
+        self.0.recovered
+    }
+
+    /// The private id of connection state recovery, if on.
+    pub(crate) fn pid(&self) -> Option<&str> {
+        self.0.pid.as_deref()
+    }
+
     /// Whether the socket is still connected.
     pub fn connected(&self) -> bool {
         self.0.connected.load(Ordering::Acquire)
@@ -237,9 +262,18 @@ impl SocketRef {
 
     /// Sends `event` with raw arguments (several, or binary).
     pub fn emit_payload(&self, event: &str, payload: Payload) -> Result<(), SendError> {
+        let mut data = payload.event_data(event);
+        if let Some(store) = self.0.ns.recovery() {
+            // Kept for replay, as a broadcast to the socket's own room (as Node does).
+            let opts = crate::adapter::BroadcastOptions {
+                rooms: vec![self.id().to_owned()],
+                ..Default::default()
+            };
+            data = store.record(&data, &payload.attachments, &opts);
+        }
         self.send_input(Input::Emit {
             nsp: self.ns_name().clone(),
-            data: payload.event_data(event),
+            data,
             attachments: payload.attachments,
             ack: None,
         })
@@ -453,6 +487,10 @@ impl SocketRef {
         }
         let socket = self.clone();
         tokio::spawn(async move {
+            if let (Some(store), Some(pid)) = (socket.0.ns.recovery(), socket.pid()) {
+                let rooms = socket.rooms().await.unwrap_or_default();
+                store.save(pid, socket.0.id.clone(), rooms, reason);
+            }
             if let Err(e) = socket.0.ns.adapter().del_all(socket.0.id.clone()).await {
                 tracing::warn!("adapter: {e}");
             }

@@ -36,7 +36,48 @@ async function echoRoundTrip(socket) {
   assert.deepEqual(many, ["x", 2, { y: 3 }]);
 }
 
+async function waitFor(cond, what) {
+  for (let i = 0; i < 250; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
 const scenarios = {
+  async state_recovery() {
+    // This test's server has connection state recovery on.
+    const a = await connect("/", { transports: ["websocket"] });
+    const b = await connect("/", { transports: ["websocket"] });
+    await ack(a, "join", "r");
+    assert.equal((await ack(b, "join", "r")).members, 2);
+    const got = [];
+    a.on("chat", (m) => got.push(m.text));
+    await ack(b, "chat", { room: "r", text: "one" }); // gives `a` an offset
+    await waitFor(() => got.length === 1, "the first chat");
+    const id = a.id;
+    a.io.engine.close(); // the transport drops
+    // Wait until the server has noticed (b is alone in the room), then chat while a is away.
+    let members = 2;
+    while (members !== 1) members = (await ack(b, "join", "r")).members;
+    await ack(b, "chat", { room: "r", text: "two" });
+    a.connect();
+    await once(a, "connect");
+    assert.equal(a.recovered, true, "recovered");
+    assert.equal(a.id, id);
+    await waitFor(() => got.length === 2, "the missed chat");
+    // Still in the room.
+    await ack(b, "chat", { room: "r", text: "three" });
+    await waitFor(() => got.length === 3, "the chat after recovery");
+    assert.deepEqual(got, ["one", "two", "three"]);
+    // A deliberate disconnect is not recovered.
+    a.disconnect();
+    a.connect();
+    await once(a, "connect");
+    assert.equal(a.recovered, false);
+    assert.notEqual(a.id, id);
+  },
+
   async server_wide_operations() {
     const [a, b] = await Promise.all([connect("/test"), connect("/test")]);
     const everyone = [once(a, "everyone"), once(b, "everyone")];

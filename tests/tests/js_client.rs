@@ -111,3 +111,17 @@ async fn js_reconnects_after_server_restart() {
     assert!(status.success(), "the restart scenario failed: {status}");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_connection_state_recovery_after_dropped_transport() {
+    let server = TestServer::start_with(|b| {
+        b.connection_state_recovery(std::time::Duration::from_secs(120))
+    })
+    .await;
+    run_client(
+        "node",
+        &["node/scenarios.mjs", &server.url, "state_recovery"],
+    )
+    .await;
+    server.stop().await;
+}

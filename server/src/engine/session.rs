@@ -19,6 +19,7 @@ use crate::handshake::RequestInfo;
 use crate::io::SocketIo;
 use crate::ns::ConnectError;
 use crate::payload::Payload;
+use crate::recovery::{parse_auth, StoredPacket};
 use crate::socket::{DisconnectReason, SocketRef};
 
 /// What a WebSocket writer task is told to do.
@@ -47,10 +48,12 @@ pub(crate) enum Input {
     WsClosed {
         id: u64,
     },
-    /// The namespace's middlewares ran for `socket`.
+    /// The namespace's middlewares ran for `socket` (or its state was recovered, with the
+    /// packets it missed).
     Connected {
         socket: SocketRef,
         result: Result<(), ConnectError>,
+        missed: Vec<StoredPacket>,
     },
     Emit {
         nsp: Str,
@@ -255,7 +258,11 @@ impl SessionTask {
                     self.session.handle_ws_closed(now);
                 }
             }
-            Input::Connected { socket, result } => self.finish_connect(socket, result),
+            Input::Connected {
+                socket,
+                result,
+                missed,
+            } => self.finish_connect(socket, result, missed),
             Input::Emit {
                 nsp,
                 data,
@@ -431,7 +438,39 @@ impl SessionTask {
             self.conn.reject(&nsp, "Invalid namespace", None);
             return;
         };
-        let socket = SocketRef::new(ns, self.handle.clone(), self.info.clone(), auth);
+        let restored = match (ns.recovery(), auth.as_deref().and_then(parse_auth)) {
+            (Some(store), Some((pid, offset))) => {
+                store.restore(&pid, &offset).map(|r| (r, Str::from(pid)))
+            }
+            _ => None,
+        };
+        if let Some((recovered, pid)) = restored {
+            tracing::debug!(sid = %recovered.sid, "connection state recovered");
+            let socket = SocketRef::new(
+                ns,
+                self.handle.clone(),
+                self.info.clone(),
+                auth,
+                Some((recovered.sid.clone(), pid)),
+            );
+            let tx = self.handle.tx.clone();
+            tokio::spawn(async move {
+                let result = socket
+                    .join(recovered.rooms)
+                    .await
+                    .map_err(|e| ConnectError::new(e.to_string()));
+                let missed = recovered.missed;
+                let _ = tx
+                    .send(Input::Connected {
+                        socket,
+                        result,
+                        missed,
+                    })
+                    .await;
+            });
+            return;
+        }
+        let socket = SocketRef::new(ns, self.handle.clone(), self.info.clone(), auth, None);
         let tx = self.handle.tx.clone();
         tokio::spawn(async move {
             let mut result = Ok(());
@@ -448,11 +487,23 @@ impl SessionTask {
                     result = Err(ConnectError::new("adapter failure"));
                 }
             }
-            let _ = tx.send(Input::Connected { socket, result }).await;
+            let missed = Vec::new();
+            let _ = tx
+                .send(Input::Connected {
+                    socket,
+                    result,
+                    missed,
+                })
+                .await;
         });
     }
 
-    fn finish_connect(&mut self, socket: SocketRef, result: Result<(), ConnectError>) {
+    fn finish_connect(
+        &mut self,
+        socket: SocketRef,
+        result: Result<(), ConnectError>,
+        missed: Vec<StoredPacket>,
+    ) {
         let nsp = socket.ns_name().clone();
         match result {
             Ok(()) => {
@@ -460,7 +511,10 @@ impl SessionTask {
                     socket.abandon();
                     return;
                 }
-                self.conn.accept(&nsp, socket.id(), None);
+                self.conn.accept(&nsp, socket.id(), socket.pid());
+                for p in missed {
+                    let _ = self.conn.emit(&nsp, p.data, p.attachments);
+                }
                 self.sockets.insert(nsp, socket.clone());
                 socket.start();
             }
