@@ -26,6 +26,8 @@ for ((i = 0; i < ${#args[@]}; i++)); do
 done
 case "$host" in *:*) host="[$host]" ;; esac
 
+# The demo page (www/) loads the wasm client from www/pkg/, a build artifact.
+"$ROOT/scripts/build-www.sh" --wasm
 cargo build --release -p sockeye --bin sockeye-demo
 echo "Open http://$host:$port"
 exec cargo run --quiet --release -p sockeye --bin sockeye-demo -- "$@"
