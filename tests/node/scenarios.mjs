@@ -44,6 +44,29 @@ async function waitFor(cond, what) {
   assert.fail(`timed out waiting for ${what}`);
 }
 
+/**
+ * Connects with reconnection on, prints READY, and waits for the test to restart the
+ * server: the graceful shutdown must reach the client as a `close` packet ("transport
+ * close"), and the client must reconnect to the new server.
+ */
+async function restartReady(opts, waitUpgrade) {
+  const s = io(url, { forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 200, ...opts });
+  clients.push(s);
+  const upgraded = waitUpgrade
+    ? new Promise((resolve) => s.io.on("open", () => s.io.engine.once("upgrade", resolve)))
+    : Promise.resolve();
+  await once(s, "connect");
+  await upgraded;
+  const firstId = s.id;
+  const reason = once(s, "disconnect");
+  console.log("READY");
+  const [why] = await reason;
+  assert.equal(why, "transport close");
+  await once(s.io, "reconnect");
+  assert.notEqual(s.id, firstId);
+  await echoRoundTrip(s);
+}
+
 const scenarios = {
   async state_recovery() {
     // This test's server has connection state recovery on.
@@ -94,20 +117,11 @@ const scenarios = {
   },
 
   async restart_ready() {
-    // Connects with reconnection on, then waits for the test to restart the server.
-    const s = io(url, { forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 200 });
-    clients.push(s);
-    const upgraded = new Promise((resolve) => s.io.on("open", () => s.io.engine.once("upgrade", resolve)));
-    await once(s, "connect");
-    await upgraded;
-    const firstId = s.id;
-    const reason = once(s, "disconnect");
-    console.log("READY");
-    const [why] = await reason;
-    assert.equal(why, "transport close");
-    await once(s.io, "reconnect");
-    assert.notEqual(s.id, firstId);
-    await echoRoundTrip(s);
+    await restartReady({}, true);
+  },
+
+  async restart_ready_polling() {
+    await restartReady({ transports: ["polling"] }, false);
   },
 
   async polling_only() {

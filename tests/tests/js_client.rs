@@ -77,13 +77,24 @@ async fn js_fetch_sockets_join_broadcast_acks_and_disconnect_sockets() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn js_reconnects_after_server_restart() {
+    restart("restart_ready").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_polling_client_gets_close_packet_on_shutdown_and_reconnects() {
+    restart("restart_ready_polling").await;
+}
+
+/// Runs `scenario`, which prints READY once connected; restarts the server on the same
+/// port; the scenario checks the disconnect and the reconnection.
+async fn restart(scenario: &str) {
     use std::process::Stdio;
     use tokio::io::{AsyncBufReadExt, BufReader};
 
     let server = TestServer::start().await;
     let port = server.addr.port();
     let mut child = tokio::process::Command::new("node")
-        .args(["node/scenarios.mjs", &server.url, "restart_ready"])
+        .args(["node/scenarios.mjs", &server.url, scenario])
         .current_dir(sockeye_tests::tests_dir())
         .stdout(Stdio::piped())
         .kill_on_drop(true)

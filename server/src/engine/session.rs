@@ -112,6 +112,8 @@ struct SessionTask {
     sockets: HashMap<Str, SocketRef>,
     acks: HashMap<(Str, u64), AckReply>,
     closed: Option<CloseReason>,
+    /// A close waiting for the client's next poll, so that it gets the `close` packet.
+    closing: Option<(CloseReason, tokio::time::Instant)>,
 }
 
 /// Starts a session on `transport` and registers it. For a WebSocket session, `ws` is the
@@ -142,6 +144,7 @@ pub(crate) fn spawn(
         sockets: HashMap::new(),
         acks: HashMap::new(),
         closed: None,
+        closing: None,
     };
     io.insert_session(handle.clone());
     tracing::debug!(%sid, transport = transport.as_str(), "session opened");
@@ -164,7 +167,10 @@ impl SessionTask {
                 .into_iter()
                 .flatten()
                 .min()
-                .map(|d| self.io.deadline(d));
+                .map(|d| self.io.deadline(d))
+                .into_iter()
+                .chain(self.closing.map(|(_, d)| d))
+                .min();
             let wake = {
                 let sleep = async {
                     match deadline {
@@ -190,6 +196,11 @@ impl SessionTask {
                 Wake::Input(Some(input)) => self.handle_input(input),
                 Wake::Input(None) => self.session.close(CloseReason::ServerShutdown),
                 Wake::Timeout => {
+                    if let Some((reason, at)) = self.closing {
+                        if tokio::time::Instant::now() >= at {
+                            self.session.close(reason);
+                        }
+                    }
                     self.session.handle_timeout(now);
                     self.conn.handle_timeout(now);
                 }
@@ -225,7 +236,12 @@ impl SessionTask {
         let now = self.io.now();
         match input {
             Input::PollGet(reply) => match self.session.handle_poll_get(now) {
-                Ok(()) => self.pending_poll = Some(reply),
+                Ok(()) => {
+                    self.pending_poll = Some(reply);
+                    if let Some((reason, _)) = self.closing.take() {
+                        self.session.close(reason);
+                    }
+                }
                 Err(e) => {
                     tracing::debug!(sid = %self.handle.sid, "poll refused: {e}");
                     let _ = reply.send(Err(EngineError::BadRequest));
@@ -302,7 +318,19 @@ impl SessionTask {
                 self.conn.disconnect(&nsp);
                 self.close_socket(&nsp, DisconnectReason::ServerNamespaceDisconnect);
             }
-            Input::Close(reason) => self.session.close(reason),
+            Input::Close(reason) => {
+                if self.session.transport() == Transport::Polling
+                    && !self.session.has_pending_poll()
+                    && self.closing.is_none()
+                {
+                    // The core only sends the `close` packet on a pending poll: wait a
+                    // little for the client's next one (as Node's polling transport does).
+                    let at = tokio::time::Instant::now() + Duration::from_millis(1000);
+                    self.closing = Some((reason, at));
+                } else {
+                    self.session.close(reason);
+                }
+            }
         }
     }
 
