@@ -319,7 +319,12 @@ impl SessionTask {
                 self.close_socket(&nsp, DisconnectReason::ServerNamespaceDisconnect);
             }
             Input::Close(reason) => {
-                if self.session.transport() == Transport::Polling
+                let graceful = matches!(
+                    reason,
+                    CloseReason::ServerShutdown | CloseReason::ForcedClose
+                );
+                if graceful
+                    && self.session.transport() == Transport::Polling
                     && !self.session.has_pending_poll()
                     && self.closing.is_none()
                 {
