@@ -29,6 +29,7 @@ STEPS=(
   wasm_build   # core and the wasm client build for wasm32
   wasm_imports # the wasm client imports nothing from module "env"
   test_wasm    # sockeye-core's test-suite on wasm32 (Node; browser tests in Chromium)
+  wasm_unit    # the wasm client's own tests (wasm-bindgen-test) in headless Chromium
   wasm_pkg     # the npm package sockeye-client (wasm-client/pkg, tarball) and its size report
   wasm_e2e     # the wasm client in headless Chromium against Node socket.io 4.8
   wasm_sockeye # the wasm client in headless Chromium against the sockeye server (sockeye-demo)
@@ -98,6 +99,15 @@ step_test_wasm() {
   fi
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
     cargo test -p sockeye-core --target "$WASM_TARGET"
+}
+
+step_wasm_unit() {
+  local chromedriver
+  if [ -z "${CHROMEDRIVER:-}" ] && chromedriver="$(command -v chromedriver)"; then
+    export CHROMEDRIVER="$chromedriver"
+  fi
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    cargo test -p sockeye-wasm --target "$WASM_TARGET"
 }
 
 step_wasm_pkg() {

@@ -49,7 +49,10 @@ fn bytes_list(list: &Array) -> Vec<Bytes> {
 }
 
 fn emit_error(e: EmitError) -> JsValue {
-    JsValue::from_str(&e.to_string())
+    JsValue::from_str(match e {
+        EmitError::BufferFull => "offline buffer full",
+        _ => "namespace is not active",
+    })
 }
 
 #[wasm_bindgen]
@@ -96,7 +99,7 @@ impl Manager {
             .client
             .connect(now(), nsp, auth.map(Str::from));
         pump(&self.inner);
-        r.map_err(|e| JsValue::from_str(&e.to_string()))
+        r.map_err(|_| JsValue::from_str("auth must be a JSON object"))
     }
 
     /// Leaves namespace `nsp`; the connection closes when no namespace is left.

@@ -19,9 +19,9 @@ impl Endpoint {
     /// An endpoint from its polling base URL (`http:` or `https:`; `ws:`/`wss:` also work).
     pub fn new(base: &str) -> Endpoint {
         let (http, ws) = if let Some(rest) = base.strip_prefix("ws") {
-            (format!("http{rest}"), base.to_owned())
+            (["http", rest].concat(), base.to_owned())
         } else if let Some(rest) = base.strip_prefix("http") {
-            (base.to_owned(), format!("ws{rest}"))
+            (base.to_owned(), ["ws", rest].concat())
         } else {
             (base.to_owned(), base.to_owned())
         };
@@ -35,14 +35,15 @@ impl Endpoint {
     /// The URL of a polling request (with a cache-busting `t`).
     pub fn polling_url(&mut self, sid: Option<&str>) -> String {
         self.counter = self.counter.wrapping_add(1);
-        let mut url = format!("{}&transport=polling&t={}", self.base, self.counter);
+        let mut url = [&self.base, "&transport=polling&t="].concat();
+        push_decimal(&mut url, self.counter);
         push_sid(&mut url, sid);
         url
     }
 
     /// The URL of a WebSocket (handshake, or upgrade of session `sid`).
     pub fn websocket_url(&self, sid: Option<&str>) -> String {
-        let mut url = format!("{}&transport=websocket", self.ws_base);
+        let mut url = [&self.ws_base, "&transport=websocket"].concat();
         push_sid(&mut url, sid);
         url
     }
@@ -56,8 +57,28 @@ fn push_sid(url: &mut String, sid: Option<&str>) {
             if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
                 url.push(char::from(b));
             } else {
-                url.push_str(&format!("%{b:02X}"));
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                url.push('%');
+                url.push(char::from(HEX[usize::from(b >> 4)]));
+                url.push(char::from(HEX[usize::from(b & 15)]));
             }
         }
+    }
+}
+
+/// Appends `n` in decimal (without the formatting machinery, which costs wasm bytes).
+fn push_decimal(out: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for d in &digits[i..] {
+        out.push(char::from(*d));
     }
 }
