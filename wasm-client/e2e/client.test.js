@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { eventually, freePort, startSocketIo, startStatic, launchChromium, openPage } from './harness.js';
+import { eventually, freePort, startScripted, startSocketIo, startStatic, launchChromium, openPage } from './harness.js';
 
 const PKG = process.env.SOCKEYE_PKG
   || path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'pkg');
@@ -271,3 +271,28 @@ test('connection state recovery after a dropped connection', () => withServer(as
   assert.equal(r.newsArgs[0], 'one');
   assert.equal(r.newsArgs.length, 2);
 }, { connectionStateRecovery: { maxDisconnectionDuration: 60000 } }));
+
+test('garbage from the server becomes connect_error / disconnect events, never a page error', async () => {
+  const open = '0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}';
+  const garbage = await startScripted(await freePort(), ['not engine.io \u001e at all']);
+  const broken = await startScripted(await freePort(), [open, '40{"sid":"s1"}', '4garbage']);
+  const page = await openPage(browser.context, files.url);
+  try {
+    const r = await page.evaluate(async ({ garbageUrl, brokenUrl }) => {
+      const a = sio.io(garbageUrl, { transports: ['polling'], reconnection: false });
+      const [err] = await next(a, 'connect_error');
+      const b = sio.io(brokenUrl, { transports: ['polling'], reconnection: false });
+      await next(b, 'connect');
+      const [reason] = await next(b, 'disconnect');
+      return { err: err.message, active: a.active, reason, connected: b.connected };
+    }, { garbageUrl: garbage.url, brokenUrl: broken.url });
+    assert.equal(r.err, 'parse error');
+    assert.equal(r.reason, 'parse error');
+    assert.equal(r.connected, false);
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await page.close();
+    await garbage.close();
+    await broken.close();
+  }
+});

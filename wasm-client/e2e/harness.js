@@ -159,7 +159,9 @@ export async function launchChromium() {
 /** A new page with the package loaded (`window.sio`); browser errors fail loudly. */
 export async function openPage(context, staticUrl) {
   const page = await context.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e));
+  // Uncaught exceptions in the page (a panic in the wasm would be one).
+  page.errors = [];
+  page.on('pageerror', (e) => { page.errors.push(e); console.error('page error:', e); });
   await page.goto(`${staticUrl}/test.html`);
   await page.waitForFunction(() => window.ready === true, null, { timeout: 10000 });
   return page;
@@ -172,4 +174,39 @@ export async function eventually(check, ms = 5000) {
     if (Date.now() > end) throw new Error(`not true after ${ms} ms: ${check}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * A broken Engine.IO server on `port`: long-polling GETs are answered in turn from
+ * `bodies` (then held open), POSTs with `ok`. CORS allows any origin.
+ */
+export function startScripted(port, bodies) {
+  let next = 0;
+  const held = [];
+  const server = http.createServer((req, res) => {
+    res.setHeader('access-control-allow-origin', req.headers.origin || '*');
+    res.setHeader('access-control-allow-credentials', 'true');
+    if (req.method === 'OPTIONS') {
+      res.setHeader('access-control-allow-headers', 'content-type');
+      res.end();
+      return;
+    }
+    req.resume();
+    if (req.method === 'POST') {
+      req.on('end', () => res.end('ok'));
+      return;
+    }
+    if (next < bodies.length) res.end(bodies[next++]);
+    else held.push(res);
+  });
+  return new Promise((resolve) => {
+    server.listen(port, '127.0.0.1', () => resolve({
+      url: `http://127.0.0.1:${port}`,
+      close: () => new Promise((r) => {
+        for (const res of held) res.destroy();
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+    }));
+  });
 }
