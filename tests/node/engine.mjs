@@ -115,6 +115,23 @@ const scenarios = {
     await echo(other);
   },
 
+  async cors() {
+    const origin = "http://elsewhere.example";
+    const pre = await fetch(`${base}?EIO=4&transport=polling`, {
+      method: "OPTIONS",
+      headers: { Origin: origin, "Access-Control-Request-Method": "POST" },
+    });
+    assert.equal(pre.status, 200);
+    assert.equal(pre.headers.get("access-control-allow-origin"), origin);
+    const res = await fetch(`${base}?EIO=4&transport=polling`, { headers: { Origin: origin } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("access-control-allow-origin"), origin);
+    assert.equal(res.headers.get("access-control-allow-credentials"), "true");
+    // The static demo page is served next to Socket.IO.
+    const page = await fetch(`${url}/`);
+    assert.equal(page.status, 200);
+  },
+
   async slow_reader_is_disconnected() {
     // This test's server allows 10 queued packets per client.
     const other = await connected();

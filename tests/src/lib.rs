@@ -76,9 +76,10 @@ impl TestServer {
         // Default heartbeat settings (25 s / 20 s): no ping interleaves with a scenario's
         // packets, and a loaded machine cannot make a client miss one.
         let (layer, io) = f(SocketIo::builder().with_state(Reasons::default())).build_layer();
-        sockeye::demo::register(&io);
+        // The demo application (contract, static files, CORS) plus the test namespaces.
+        let www = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../www"));
+        let app = sockeye::demo::router(&www, &io, layer);
         register_test_namespaces(&io);
-        let app = axum::Router::new().layer(layer);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .expect("bind a test port");

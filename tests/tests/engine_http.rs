@@ -78,3 +78,8 @@ async fn engine_client_that_does_not_read_is_disconnected() {
     scenario(&server, "slow_reader_is_disconnected").await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_cors_preflight_and_headers() {
+    with_server("cors").await;
+}
