@@ -11,6 +11,7 @@ use sockeye_core::socket::{parser, Packet};
 use sockeye_core::Str;
 
 use crate::ns::NamespaceRef;
+use crate::payload::Payload;
 
 /// Which sockets an operation targets.
 #[derive(Clone, Debug, Default)]
@@ -85,6 +86,12 @@ pub trait Adapter: Send + Sync + 'static {
     fn del_sockets(&self, opts: BroadcastOptions, rooms: Vec<String>) -> AdapterFuture<'_, ()>;
     /// Disconnects the targeted sockets.
     fn disconnect_sockets(&self, opts: BroadcastOptions) -> AdapterFuture<'_, ()>;
+    /// Sends an event to the other servers of the cluster (Node's `serverSideEmit`). A
+    /// single-server adapter has nobody to send it to: the default does nothing.
+    fn server_side_emit(&self, event: String, payload: Payload) -> AdapterFuture<'_, ()> {
+        let _ = (event, payload);
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// Creates the adapter of each namespace.

@@ -220,6 +220,23 @@ impl SocketIo {
         self.root().disconnect().await
     }
 
+    /// Sends `event` to the other servers of the cluster through the adapter of `/` (Node's
+    /// `serverSideEmit`; nothing to do with the in-memory adapter).
+    pub async fn server_side_emit<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<(), SendError> {
+        let payload = Payload::one(data)?;
+        match self.namespace("/") {
+            Some(ns) => Ok(ns
+                .adapter()
+                .server_side_emit(event.to_owned(), payload)
+                .await?),
+            None => Ok(()),
+        }
+    }
+
     /// A state value given to the builder.
     pub fn state<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
         self.0.state.get::<T>()

@@ -394,9 +394,13 @@ impl SocketRef {
     /// Delivers an encoded broadcast.
     pub(crate) fn deliver(&self, packet: &Encoded, volatile: bool) {
         if self.connected() {
-            self.0
-                .session
-                .deliver(Input::Encoded(packet.prepared.clone()), volatile);
+            self.0.session.deliver(
+                Input::Encoded {
+                    prepared: packet.prepared.clone(),
+                    volatile,
+                },
+                volatile,
+            );
         }
     }
 

@@ -149,6 +149,28 @@ const scenarios = {
     }
   },
 
+  async volatile_is_dropped_not_disconnected() {
+    // This test's server allows 10 queued packets per client.
+    const sid = await open();
+    assert.equal((await post(sid, "40/test,")).body, "ok");
+    assert.match((await poll(sid)).body, /^40\/test,/);
+    // 100 volatile packets while no poll is pending: dropped, the session stays.
+    assert.equal((await post(sid, '42/test,["flood_volatile",100]')).body, "ok");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await post(sid, '42/test,1["rooms"]')).body, "ok");
+    const r = await poll(sid);
+    assert.equal(r.status, 200);
+    assert.match(r.body, /^43\/test,1\[\[/, r.body);
+  },
+
+  async connect_timeout() {
+    // This test's server closes sessions that join no namespace within 300 ms.
+    const sid = await open();
+    const r = await poll(sid);
+    assert.equal(r.body, "1");
+    await expectError(`EIO=4&transport=polling&sid=${sid}`, {}, 400, 1, "Session ID unknown");
+  },
+
   async binary_over_polling_is_base64() {
     const sid = await connected();
     const body = '451-1["echo",{"_placeholder":true,"num":0}]\x1ebAQID';

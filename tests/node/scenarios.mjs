@@ -260,7 +260,7 @@ const scenarios = {
 
   async handshake_info() {
     const s = await connect("/test", { query: { foo: "bar" }, extraHeaders: { "x-test": "yes" }, transports: ["polling"] });
-    assert.deepEqual(await ack(s, "handshake"), { foo: "bar", header: "yes" });
+    assert.deepEqual(await ack(s, "handshake"), { foo: "bar", header: "yes", ip: "127.0.0.1" });
   },
 
   async disconnects() {

@@ -34,7 +34,8 @@ pub struct Reasons(pub Arc<Mutex<Vec<String>>>);
 ///   `bin` (the server emits `bin` with one binary argument `[1,2,3]`), `kick` (the server
 ///   disconnects the socket), `rooms` (acks the socket's rooms), `handshake` (acks the `foo`
 ///   query parameter and the `x-test` header), `reasons` (acks the disconnect reasons
-///   seen so far), `flood` (emits `flood` N times), `admin` (fetch_sockets, sockets_join,
+///   seen so far), `flood` (emits `flood` N times), `flood_volatile` (the same as volatile
+///   broadcasts to itself), `admin` (fetch_sockets, sockets_join,
 ///   a broadcast to the joined room, a broadcast `poll` with acks from everyone,
 ///   sockets_leave; acks `{count, answers, left}`), `disconnect_all` (disconnect_sockets),
 ///   and a catch-all that acks `{"event": name, "args": args}`;
@@ -162,6 +163,16 @@ fn register_test_namespaces(io: &SocketIo) {
                 }
             },
         );
+        socket.on(
+            "flood_volatile",
+            |socket: SocketRef, Data(n): Data<usize>| async move {
+                let Some(io) = socket.io() else { return };
+                let me = io.of("/test").to(socket.id().to_owned()).volatile();
+                for i in 0..n {
+                    let _ = me.emit("flood", &i).await;
+                }
+            },
+        );
         socket.on("admin", |socket: SocketRef, ack: AckSender| async move {
             let Some(io) = socket.io() else { return };
             let ns = io.of("/test");
@@ -208,7 +219,8 @@ fn register_test_namespaces(io: &SocketIo) {
                     .get("x-test")
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned);
-                let _ = ack.send(&json!({ "foo": info.query("foo"), "header": header }));
+                let ip = info.address.map(|a| a.ip().to_string());
+                let _ = ack.send(&json!({ "foo": info.query("foo"), "header": header, "ip": ip }));
             },
         );
         socket.on(

@@ -83,3 +83,17 @@ async fn engine_client_that_does_not_read_is_disconnected() {
 async fn engine_cors_preflight_and_headers() {
     with_server("cors").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_volatile_packets_are_dropped_for_a_busy_client() {
+    let server = TestServer::start_with(|b| b.max_buffer_size(10)).await;
+    scenario(&server, "volatile_is_dropped_not_disconnected").await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_connect_timeout_closes_idle_session() {
+    let server = TestServer::start_with(|b| b.connect_timeout(Duration::from_millis(300))).await;
+    scenario(&server, "connect_timeout").await;
+    server.stop().await;
+}

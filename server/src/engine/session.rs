@@ -66,8 +66,12 @@ pub(crate) enum Input {
         id: u64,
         payload: Payload,
     },
-    /// A broadcast, encoded once.
-    Encoded(Arc<[Prepared]>),
+    /// A broadcast, encoded once; `volatile` ones are dropped if the transport cannot take
+    /// them now.
+    Encoded {
+        prepared: Arc<[Prepared]>,
+        volatile: bool,
+    },
     Disconnect {
         nsp: Str,
     },
@@ -305,7 +309,10 @@ impl SessionTask {
             Input::Ack { nsp, id, payload } => {
                 let _ = self.conn.ack(&nsp, id, payload.args, payload.attachments);
             }
-            Input::Encoded(prepared) => {
+            Input::Encoded { volatile, .. } if volatile && !self.writable() => {
+                tracing::trace!(sid = %self.handle.sid, "volatile packet dropped");
+            }
+            Input::Encoded { prepared, .. } => {
                 // The connection's own queue is empty between inputs (see `pump`), so
                 // handing the shared frames to the session directly keeps the order.
                 for p in prepared.iter() {
@@ -336,6 +343,18 @@ impl SessionTask {
                     self.session.close(reason);
                 }
             }
+        }
+    }
+
+    /// Whether the transport can take data now (a poll is pending, or the WebSocket's write
+    /// queue has room), as Node's `transport.writable`.
+    fn writable(&self) -> bool {
+        match self.session.transport() {
+            Transport::Polling => self.session.has_pending_poll(),
+            _ => self
+                .ws
+                .as_ref()
+                .is_some_and(|(_, out)| out.capacity() > out.max_capacity() / 2),
         }
     }
 
