@@ -12,6 +12,9 @@ const MODULE = process.env.SOCKEYE_MODULE || '/index.js';
 // Fast reconnection, so that restarts take well under a second.
 const FAST = { reconnectionDelay: 100, reconnectionDelayMax: 200 };
 
+// A hung test fails instead of holding the run.
+const T = { timeout: 60000 };
+
 let browser;
 let files;
 before(async () => {
@@ -35,7 +38,7 @@ async function withServer(body, serverOpts) {
   }
 }
 
-test('connect, id, events both ways, server disconnect', () => withServer(async (page, server) => {
+test('connect, id, events both ways, server disconnect', T, () => withServer(async (page, server) => {
   const r = await page.evaluate(async ({ url, FAST }) => {
     const s = sio.io(url, FAST);
     await next(s, 'connect');
@@ -57,7 +60,7 @@ test('connect, id, events both ways, server disconnect', () => withServer(async 
   assert.equal(r.active, false);
 }));
 
-test('acks both ways: callback, emitWithAck, timeout', () => withServer(async (page, server) => {
+test('acks both ways: callback, emitWithAck, timeout', T, () => withServer(async (page, server) => {
   const r = await page.evaluate(async ({ url }) => {
     const s = sio.io(url);
     await next(s, 'connect');
@@ -83,7 +86,7 @@ test('acks both ways: callback, emitWithAck, timeout', () => withServer(async (p
   assert.equal(r.a, 're: why');
 }));
 
-test('retries: unacked emits are sent again, in order', () => withServer(async (page, server) => {
+test('retries: unacked emits are sent again, in order', T, () => withServer(async (page, server) => {
   const r = await page.evaluate(async ({ url }) => {
     const s = sio.io(url, { retries: 2, ackTimeout: 300 });
     await next(s, 'connect');
@@ -99,7 +102,7 @@ test('retries: unacked emits are sent again, in order', () => withServer(async (
   assert.deepEqual(server.received, ['flaky a', 'flaky a', 'flaky b', 'flaky b']);
 }));
 
-test('binary both ways, in any argument position', () => withServer(async (page, server) => {
+test('binary both ways, in any argument position', T, () => withServer(async (page, server) => {
   const r = await page.evaluate(async ({ url }) => {
     const s = sio.io(url);
     await next(s, 'connect');
@@ -130,7 +133,7 @@ test('binary both ways, in any argument position', () => withServer(async (page,
   assert.deepEqual(r.back, [0, 1, 2, 253, 254, 255]);
 }));
 
-test('namespaces share one connection; auth accepted', () => withServer(async (page, server) => {
+test('namespaces share one connection; auth accepted', T, () => withServer(async (page, server) => {
   const r = await page.evaluate(async ({ url }) => {
     const main = sio.io(url);
     const admin = sio.io(`${url}/admin`, { auth: { token: 'secret' } });
@@ -151,7 +154,7 @@ test('namespaces share one connection; auth accepted', () => withServer(async (p
   await eventually(() => server.io.engine.clientsCount === 0);
 }));
 
-test('auth rejection becomes connect_error with message and data', () => withServer(async (page, server) => {
+test('auth rejection becomes connect_error with message and data', T, () => withServer(async (page, server) => {
   const r = await page.evaluate(async ({ url }) => {
     const admin = sio.io(`${url}/admin`, { auth: { token: 'wrong' }, forceNew: true });
     const [err] = await next(admin, 'connect_error');
@@ -167,7 +170,7 @@ for (const [name, transports, want] of [
   ['polling only', ['polling'], 'polling'],
   ['websocket only', ['websocket'], 'websocket'],
 ]) {
-  test(`${name}`, () => withServer(async (page, server) => {
+  test(`${name}`, T, () => withServer(async (page, server) => {
     const r = await page.evaluate(async ({ url, transports }) => {
       const s = sio.io(url, { transports });
       await next(s, 'connect');
@@ -183,7 +186,7 @@ for (const [name, transports, want] of [
   }));
 }
 
-test('upgrade from polling to websocket', () => withServer(async (page, server) => {
+test('upgrade from polling to websocket', T, () => withServer(async (page, server) => {
   const r = await page.evaluate(async ({ url }) => {
     const s = sio.io(url);
     const upgraded = next(s.io, 'upgrade');
@@ -200,7 +203,7 @@ test('upgrade from polling to websocket', () => withServer(async (page, server) 
   assert.equal(r.echo, 'after upgrade');
 }));
 
-test('reconnects after the server restarts; emits made offline are buffered', async () => {
+test('reconnects after the server restarts; emits made offline are buffered', T, async () => {
   const port = await freePort();
   let server = await startSocketIo(port);
   const page = await openPage(browser.context, files.url);
@@ -214,6 +217,8 @@ test('reconnects after the server restarts; emits made offline are buffered', as
       await next(s, 'connect');
       window.firstId = s.id;
       window.down = next(s, 'disconnect');
+      // Sent on the connection about to be lost: rejected, as with socket.io-client.
+      window.lost = s.emitWithAck('noack').then(() => 'resolved', (e) => e.message);
     }, { url: server.url, FAST });
     await server.close();
     await page.evaluate(async () => {
@@ -229,11 +234,13 @@ test('reconnects after the server restarts; emits made offline are buffered', as
     const r = await page.evaluate(async () => {
       await up;
       const ack = await acked;
+      const lostAck = await lost;
       const stored = await s.emitWithAck('echo', 'online');
-      return { ack, stored, log, sameId: s.id === firstId, connected: s.connected };
+      return { ack, lostAck, stored, log, sameId: s.id === firstId, connected: s.connected };
     });
     assert.equal(r.connected, true);
     assert.equal(r.ack, 'offline ack');
+    assert.equal(r.lostAck, 'socket has been disconnected');
     assert.equal(r.stored, 'online');
     assert.equal(r.sameId, false);
     assert.deepEqual(server.received, ['offline 1', 'offline 2']);
@@ -247,7 +254,7 @@ test('reconnects after the server restarts; emits made offline are buffered', as
   }
 });
 
-test('connection state recovery after a dropped connection', () => withServer(async (page, server) => {
+test('connection state recovery after a dropped connection', T, () => withServer(async (page, server) => {
   const r = await page.evaluate(async ({ url, FAST }) => {
     const s = sio.io(url, FAST);
     await next(s, 'connect');
@@ -272,7 +279,7 @@ test('connection state recovery after a dropped connection', () => withServer(as
   assert.equal(r.newsArgs.length, 2);
 }, { connectionStateRecovery: { maxDisconnectionDuration: 60000 } }));
 
-test('garbage from the server becomes connect_error / disconnect events, never a page error', async () => {
+test('garbage from the server becomes connect_error / disconnect events, never a page error', T, async () => {
   const open = '0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}';
   const garbage = await startScripted(await freePort(), ['not engine.io \u001e at all']);
   const broken = await startScripted(await freePort(), [open, '40{"sid":"s1"}', '4garbage']);

@@ -84,7 +84,12 @@ export function startSocketIo(port, opts = {}) {
       io,
       received,
       url: `http://127.0.0.1:${port}`,
-      close: () => new Promise((r) => { io.close(() => r()); }),
+      // io.close() sends every client its close packet; connections still open a second
+      // later (keep-alive, a poll in flight) are cut so that close() always finishes.
+      close: () => new Promise((r) => {
+        io.close(() => r());
+        setTimeout(() => httpServer.closeAllConnections(), 1000).unref();
+      }),
     }));
   });
 }

@@ -44,6 +44,9 @@ function startDemo(port) {
   });
 }
 
+// A hung test fails instead of holding the run.
+const T = { timeout: 60000 };
+
 let browser;
 let files;
 before(async () => {
@@ -71,7 +74,7 @@ for (const [name, transports] of [
   ['polling only', ['polling']],
   ['websocket only', ['websocket']],
 ]) {
-  test(`sockeye: echo with text and binary acks, ${name}`, () => withDemo(async (page, demo) => {
+  test(`sockeye: echo with text and binary acks, ${name}`, T, () => withDemo(async (page, demo) => {
     const r = await page.evaluate(async ({ url, transports }) => {
       const s = sio.io(url, transports ? { transports } : {});
       if (!transports) await next(s.io, 'upgrade');
@@ -93,7 +96,7 @@ for (const [name, transports] of [
   }));
 }
 
-test('sockeye: rooms and chat between two clients', () => withDemo(async (page, demo) => {
+test('sockeye: rooms and chat between two clients', T, () => withDemo(async (page, demo) => {
   const r = await page.evaluate(async ({ url }) => {
     const a = sio.io(url, { forceNew: true });
     const b = sio.io(url, { forceNew: true });
@@ -117,7 +120,7 @@ test('sockeye: rooms and chat between two clients', () => withDemo(async (page, 
   assert.deepEqual(r.msg, { room: 'r1', from: r.bId, text: 'hello' });
 }));
 
-test('sockeye: reconnects after the server restarts; offline emits are buffered', async () => {
+test('sockeye: reconnects after the server restarts; offline emits are buffered', T, async () => {
   const port = await freePort();
   let demo = await startDemo(port);
   const page = await openPage(browser.context, files.url);

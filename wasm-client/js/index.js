@@ -311,6 +311,11 @@ export class Socket extends Emitter {
         this.connected = false;
         this.id = undefined;
         if (a === 'io server disconnect' || a === 'io client disconnect') this.active = false;
+        // As socket.io-client: acks sent on the lost connection will not come.
+        for (const [id, entry] of this.acks) {
+          this.acks.delete(id);
+          if (entry.withError) entry.ack.call(this, new Error('socket has been disconnected'));
+        }
         this.emitReserved('disconnect', a);
         break;
       case EVENT: {
