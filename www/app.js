@@ -103,8 +103,10 @@ function show(name) {
 function join(name, focus = true) {
   if (!rooms.has(name)) rooms.set(name, { members: null, unread: 0, items: [] });
   rooms.get(name).members = null; // until the ack counts them
-  if (focus) show(name);
-  else renderRooms();
+  if (focus) {
+    show(name);
+    $('#message').focus();
+  } else renderRooms();
   socket.emit('join', name, (res) => {
     const r = rooms.get(name);
     if (!r) return;
