@@ -121,7 +121,8 @@ pub(crate) struct Socket {
     handlers: RwLock<HashMap<String, BoxedHandler>>,
     any: RwLock<Option<BoxedHandler>>,
     on_disconnect: RwLock<Option<BoxedHandler>>,
-    events: mpsc::UnboundedSender<Dispatch>,
+    /// Taken when the socket closes, which ends its dispatch task.
+    events: Mutex<Option<mpsc::UnboundedSender<Dispatch>>>,
     events_rx: Mutex<Option<mpsc::UnboundedReceiver<Dispatch>>>,
 }
 
@@ -168,7 +169,7 @@ impl SocketRef {
             handlers: RwLock::new(HashMap::new()),
             any: RwLock::new(None),
             on_disconnect: RwLock::new(None),
-            events: tx,
+            events: Mutex::new(Some(tx)),
             events_rx: Mutex::new(Some(rx)),
         }))
     }
@@ -432,11 +433,13 @@ impl SocketRef {
 
     /// Called by the session task when an event for this socket arrives.
     pub(crate) fn dispatch(&self, data: Str, attachments: Vec<Bytes>, id: Option<u64>) {
-        let _ = self.0.events.send(Dispatch {
-            data,
-            attachments,
-            id,
-        });
+        if let Some(tx) = self.0.events.lock().ok().and_then(|tx| tx.clone()) {
+            let _ = tx.send(Dispatch {
+                data,
+                attachments,
+                id,
+            });
+        }
     }
 
     /// Called by the session task once the client is accepted: joins the socket's own room,
@@ -488,6 +491,9 @@ impl SocketRef {
     pub(crate) fn closed(&self, reason: DisconnectReason) {
         if !self.0.connected.swap(false, Ordering::AcqRel) {
             return;
+        }
+        if let Ok(mut tx) = self.0.events.lock() {
+            *tx = None;
         }
         let socket = self.clone();
         tokio::spawn(async move {

@@ -271,7 +271,7 @@ const scenarios = {
     const t = await connect("/test");
     t.disconnect();
     const watcher = await connect("/test");
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 250; i++) {
       const reasons = await ack(watcher, "reasons");
       if (reasons.includes("client namespace disconnect") && reasons.includes("server namespace disconnect")) return;
       await new Promise((r) => setTimeout(r, 20));
@@ -283,7 +283,7 @@ const scenarios = {
 const timer = setTimeout(() => {
   console.error(`scenario ${name}: timed out`);
   process.exit(1);
-}, 15000);
+}, 25000);
 
 try {
   const scenario = scenarios[name];
@@ -292,6 +292,8 @@ try {
   console.log(`scenario ${name}: ok`);
   clearTimeout(timer);
   for (const c of clients) c.disconnect();
+  // Let the DISCONNECT / close packets go out (a polling client POSTs them).
+  await new Promise((r) => setTimeout(r, 100));
   process.exit(0);
 } catch (e) {
   console.error(`scenario ${name}: FAILED`);

@@ -285,7 +285,7 @@ pub fn tests_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Runs `program args...` (from `tests/`) with a 30 s limit; panics with its output unless
+/// Runs `program args...` (from `tests/`) with a 60 s limit; panics with its output unless
 /// it exits with status 0.
 pub async fn run_client(program: &str, args: &[&str]) {
     let child = tokio::process::Command::new(program)
@@ -296,7 +296,7 @@ pub async fn run_client(program: &str, args: &[&str]) {
         .kill_on_drop(true)
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {program} (run scripts/setup.sh): {e}"));
-    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
         .await
         .unwrap_or_else(|_| panic!("{program} {args:?} timed out"))
         .unwrap_or_else(|e| panic!("{program} {args:?}: {e}"));

@@ -65,7 +65,7 @@ async fn engine_binary_over_polling_is_base64() {
 async fn engine_heartbeat_and_ping_timeout() {
     let server = TestServer::start_with(|b| {
         b.ping_interval(Duration::from_millis(300))
-            .ping_timeout(Duration::from_millis(1000))
+            .ping_timeout(Duration::from_millis(3000))
     })
     .await;
     scenario(&server, "heartbeat").await;

@@ -136,3 +136,34 @@ async fn js_connection_state_recovery_after_dropped_transport() {
     .await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_sessions_and_sockets_are_released_after_clients_leave() {
+    let server = TestServer::start().await;
+    run_client(
+        "node",
+        &["node/scenarios.mjs", &server.url, "rooms_broadcast"],
+    )
+    .await;
+    run_client("node", &["node/scenarios.mjs", &server.url, "polling_only"]).await;
+    let mut released = false;
+    for _ in 0..250 {
+        let sockets = server
+            .io
+            .fetch_sockets()
+            .await
+            .map(|s| s.len())
+            .unwrap_or(1);
+        if server.io.session_count() == 0 && sockets == 0 {
+            released = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        released,
+        "sessions: {}, sockets left in /",
+        server.io.session_count()
+    );
+    server.stop().await;
+}
