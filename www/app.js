@@ -73,7 +73,7 @@ async function measureLatency() {
     await socket.timeout(5000).emitWithAck('echo', 'ping');
     $('#latency').textContent = `${Math.max(0, performance.now() - t0).toFixed(1)} ms`;
   } catch {
-    $('#latency').textContent = 'timeout';
+    if (socket.connected) $('#latency').textContent = 'timeout';
   }
 }
 
@@ -144,8 +144,10 @@ function renderItem(item) {
     el('div', { class: 'text' }, item.text));
   if (item.mine) {
     li.dataset.acked = String(item.acked);
-    li.append(el('span', { class: 'tick', title: item.acked ? 'delivered (ack received)' : 'sending…' },
-      item.acked ? '✓' : '…'));
+    if (item.failed) li.dataset.failed = 'true';
+    const [mark, title] = item.acked ? ['✓', 'delivered (ack received)']
+      : item.failed ? ['!', `not delivered: ${item.failed}`] : ['…', 'sending…'];
+    li.append(el('span', { class: 'tick', title }, mark));
   }
   return li;
 }
@@ -167,8 +169,9 @@ function send(text) {
   const item = { kind: 'msg', mine: true, from: socket.id, text, time: clock(), acked: false };
   addItem(room, item);
   // `name` is extra: the demo server relays `room`, `from` and `text` only.
-  socket.emit('chat', { room, text, name: myName }, () => {
-    item.acked = true;
+  socket.timeout(20000).emit('chat', { room, text, name: myName }, (err) => {
+    if (err) item.failed = err.message || String(err);
+    else item.acked = true;
     if (room === active) renderMessages();
   });
 }

@@ -215,12 +215,19 @@ test('demo page: server restart shows reconnecting, then reconnects, rejoins and
       await demo.stop();
       await waitState(u1.page, 'reconnecting');
       await waitState(u2.page, 'reconnecting');
+      // Sent while offline: buffered, no tick yet; delivered and ticked after reconnecting.
+      await u1.page.fill('#message', 'sent while offline');
+      await u1.page.press('#message', 'Enter');
+      await u1.page.locator('#messages li.msg.mine[data-acked="false"]', { hasText: 'sent while offline' })
+        .waitFor({ timeout: WAIT });
       await shoot(u1, 'demo-reconnecting-user1.png');
 
       demo = await startDemo(port);
       await waitState(u1.page, 'connected');
       await waitState(u2.page, 'connected');
       assert.notEqual(await u1.page.textContent('#sid'), oldId);
+      await u1.page.locator('#messages li.msg.mine[data-acked="true"]', { hasText: 'sent while offline' })
+        .waitFor({ timeout: WAIT });
       // Both join room-a again on reconnecting; once both acks are back, the room works.
       // (The count itself is not checked: two concurrent joins may count each other twice.)
       for (const u of [u1, u2]) {
