@@ -202,6 +202,8 @@ function start(name) {
   socket.io.on('upgrade', () => { $('#transport').textContent = socket.io.transport; });
   socket.on('disconnect', (reason) => {
     if (reason === 'io client disconnect') setStatus('disconnected', 'disconnected');
+    // Not retried automatically (socket.io-client's rule): reload the page to come back.
+    else if (reason === 'io server disconnect') setStatus('disconnected', 'disconnected by the server');
     else setStatus('reconnecting', 'reconnecting…');
   });
   socket.io.on('reconnect_attempt', (n) => setStatus('reconnecting', `reconnecting… (attempt ${n})`));
