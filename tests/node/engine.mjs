@@ -4,6 +4,7 @@
 //
 //   node node/engine.mjs URL SCENARIO
 import assert from "node:assert/strict";
+import WebSocket from "ws";
 
 const [url, name] = process.argv.slice(2);
 const base = `${url}/socket.io/`;
@@ -61,7 +62,91 @@ async function echo(sid) {
   assert.equal((await poll(sid)).body, '431["x"]');
 }
 
+/** A raw WebSocket with a queue of received messages (text as strings, binary as Buffers). */
+function wsOpen(query) {
+  const ws = new WebSocket(`${base.replace("http", "ws")}?${query}`);
+  const queue = [];
+  const waiters = [];
+  ws.on("message", (data, isBinary) => {
+    const m = isBinary ? Buffer.from(data) : data.toString();
+    const w = waiters.shift();
+    if (w) w(m);
+    else queue.push(m);
+  });
+  ws.closed = new Promise((resolve) => ws.on("close", resolve));
+  ws.next = () =>
+    queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiters.push(r));
+  return new Promise((resolve, reject) => {
+    ws.on("open", () => resolve(ws));
+    ws.on("unexpected-response", (_req, res) => {
+      let body = "";
+      res.on("data", (c) => (body += c));
+      res.on("end", () => reject(Object.assign(new Error("refused"), { status: res.statusCode, body })));
+    });
+    ws.on("error", reject);
+  });
+}
+
+/** A WebSocket-only session joined to `/`. */
+async function wsConnected() {
+  const ws = await wsOpen("EIO=4&transport=websocket");
+  const open = await ws.next();
+  assert.ok(open.startsWith("0{"), open);
+  assert.deepEqual(JSON.parse(open.slice(1)).upgrades, []);
+  ws.send("40");
+  assert.match(await ws.next(), /^40\{"sid":"[A-Za-z0-9_-]{20}"\}$/);
+  return ws;
+}
+
 const scenarios = {
+  async ws_only_text_and_binary() {
+    const ws = await wsConnected();
+    ws.send('421["echo","x"]');
+    assert.equal(await ws.next(), '431["x"]');
+    ws.send('451-2["echo",{"_placeholder":true,"num":0}]');
+    ws.send(Buffer.from([1, 2, 3]));
+    assert.equal(await ws.next(), '461-2[{"_placeholder":true,"num":0}]');
+    assert.deepEqual([...(await ws.next())], [1, 2, 3]);
+    ws.close();
+  },
+
+  async ws_upgrade_from_polling() {
+    const sid = await connected();
+    const ws = await wsOpen(`EIO=4&transport=websocket&sid=${sid}`);
+    const pending = poll(sid);
+    ws.send("2probe");
+    assert.equal(await ws.next(), "3probe");
+    assert.equal((await pending).body, "6"); // the pending poll is released with a noop
+    ws.send("5");
+    ws.send('427["echo","after upgrade"]');
+    assert.equal(await ws.next(), '437["after upgrade"]');
+    // Polling is over for this session.
+    await expectError(`EIO=4&transport=polling&sid=${sid}`, {}, 400, 3, "Bad request");
+    // A second WebSocket for the same session is refused (closed at once).
+    const again = await wsOpen(`EIO=4&transport=websocket&sid=${sid}`);
+    await again.closed;
+    ws.close();
+    // Unknown sid: the upgrade request gets the HTTP error.
+    await assert.rejects(wsOpen("EIO=4&transport=websocket&sid=nope"), (e) => {
+      assert.equal(e.status, 400);
+      assert.deepEqual(JSON.parse(e.body), { code: 1, message: "Session ID unknown" });
+      return true;
+    });
+  },
+
+  async ws_bad_input_closes_only_that_session() {
+    const other = await wsConnected();
+    const bad = await wsConnected();
+    bad.send("4this is not socket.io");
+    await bad.closed;
+    const big = await wsConnected();
+    big.send("4" + "x".repeat(5000)); // this test's server allows 1000 bytes
+    await big.closed;
+    other.send('423["echo","still here"]');
+    assert.equal(await other.next(), '433["still here"]');
+    other.close();
+  },
+
   async http_errors() {
     await expectError("EIO=4&transport=carrier-pigeon", {}, 400, 0, "Transport unknown");
     await expectError("EIO=4", {}, 400, 0, "Transport unknown");

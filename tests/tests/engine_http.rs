@@ -97,3 +97,20 @@ async fn engine_connect_timeout_closes_idle_session() {
     scenario(&server, "connect_timeout").await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_websocket_only_text_and_binary() {
+    with_server("ws_only_text_and_binary").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_websocket_upgrade_probe_and_refusals() {
+    with_server("ws_upgrade_from_polling").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_websocket_bad_input_closes_only_that_session() {
+    let server = TestServer::start_with(|b| b.max_payload(1000)).await;
+    scenario(&server, "ws_bad_input_closes_only_that_session").await;
+    server.stop().await;
+}

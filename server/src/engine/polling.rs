@@ -32,7 +32,7 @@ pub(crate) async fn get(session: &SessionHandle) -> Result<Response, EngineError
         .send(Input::PollGet(tx))
         .await
         .map_err(|_| EngineError::UnknownSid)?;
-    let body = rx.await.map_err(|_| EngineError::BadRequest)??;
+    let body = rx.await.map_err(|_| EngineError::UnknownSid)??;
     Ok(poll_response(body))
 }
 
@@ -74,6 +74,6 @@ pub(crate) async fn post(
         .send(Input::PollPost(text, tx))
         .await
         .map_err(|_| EngineError::UnknownSid)?;
-    rx.await.map_err(|_| EngineError::BadRequest)??;
+    rx.await.map_err(|_| EngineError::UnknownSid)??;
     Ok(([(header::CONTENT_TYPE, "text/html")], "ok").into_response())
 }

@@ -221,11 +221,12 @@ impl SessionTask {
         rx.close();
         while let Ok(input) = rx.try_recv() {
             match input {
+                // Raced with the close: to the client the session is gone.
                 Input::PollGet(reply) => {
-                    let _ = reply.send(Err(EngineError::BadRequest));
+                    let _ = reply.send(Err(EngineError::UnknownSid));
                 }
                 Input::PollPost(_, reply) => {
-                    let _ = reply.send(Err(EngineError::BadRequest));
+                    let _ = reply.send(Err(EngineError::UnknownSid));
                 }
                 Input::WsAttach { reply, .. } => {
                     let _ = reply.send(false);
