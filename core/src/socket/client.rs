@@ -18,6 +18,7 @@ use crate::engine::client::{self as engine_client, Session};
 use crate::engine::packet::{DecodeError, Frame, Message};
 use crate::engine::CloseReason;
 use crate::json;
+use crate::socket::acks::Acks;
 use crate::socket::backoff::Backoff;
 use crate::socket::packet::{Packet, PacketType};
 use crate::socket::parser::{self, Decoder, DEFAULT_MAX_ATTACHMENTS};
@@ -236,8 +237,7 @@ struct Namespace {
     offset: Option<Str>,
     /// Whether CONNECT was sent on the current engine session.
     connect_sent: bool,
-    next_ack: u64,
-    acks: BTreeMap<u64, Option<Instant>>,
+    acks: Acks,
     buffer: VecDeque<Packet>,
 }
 
@@ -332,8 +332,7 @@ impl Client {
                 pid: None,
                 offset: None,
                 connect_sent: false,
-                next_ack: 0,
-                acks: BTreeMap::new(),
+                acks: Acks::default(),
                 buffer: VecDeque::new(),
             },
         );
@@ -360,10 +359,10 @@ impl Client {
                 reason: DisconnectReason::IoClientDisconnect,
             });
         }
-        for id in ns.acks.keys() {
+        for id in ns.acks.ids() {
             self.events.push_back(Event::AckFailed {
                 nsp: nsp.clone(),
-                id: *id,
+                id,
                 reason: AckFailure::Disconnected,
             });
         }
@@ -410,12 +409,11 @@ impl Client {
     ) -> Result<u64, EmitError> {
         let timeout = timeout.or(self.config.ack_timeout);
         let ns = self.namespaces.get_mut(nsp).ok_or(EmitError::Inactive)?;
-        let id = ns.next_ack;
+        let id = ns.acks.next_id();
         let packet = Packet::event(nsp, data, Some(id), attachments);
         self.emit_packet(nsp, packet)?;
         if let Some(ns) = self.namespaces.get_mut(nsp) {
-            ns.next_ack = ns.next_ack.wrapping_add(1);
-            ns.acks.insert(id, timeout.map(|t| now + t));
+            ns.acks.register(now, timeout);
         }
         Ok(id)
     }
@@ -493,9 +491,8 @@ impl Client {
         let acks = self
             .namespaces
             .values()
-            .flat_map(|n| n.acks.values().flatten())
-            .min()
-            .copied();
+            .filter_map(|n| n.acks.next_deadline())
+            .min();
         [
             self.engine.as_ref().and_then(Session::poll_timeout),
             self.connect_deadline,
@@ -528,14 +525,7 @@ impl Client {
             self.open_engine(now);
         }
         for (nsp, ns) in self.namespaces.iter_mut() {
-            let expired: Vec<u64> = ns
-                .acks
-                .iter()
-                .filter(|(_, d)| d.is_some_and(|d| now >= d))
-                .map(|(id, _)| *id)
-                .collect();
-            for id in expired {
-                ns.acks.remove(&id);
+            for id in ns.acks.expire(now) {
                 self.events.push_back(Event::AckFailed {
                     nsp: nsp.clone(),
                     id,
@@ -737,7 +727,7 @@ impl Client {
             }
             PacketType::Ack | PacketType::BinaryAck => {
                 let Some(id) = p.id else { return };
-                if ns.acks.remove(&id).is_some() {
+                if ns.acks.resolve(id) {
                     self.events.push_back(Event::Ack {
                         nsp,
                         id,
@@ -752,10 +742,10 @@ impl Client {
     /// Removes a namespace the server refused or closed, failing its acks.
     fn fail_namespace(&mut self, nsp: &Str, reason: AckFailure) {
         if let Some(ns) = self.namespaces.remove(nsp) {
-            for id in ns.acks.keys() {
+            for id in ns.acks.ids() {
                 self.events.push_back(Event::AckFailed {
                     nsp: nsp.clone(),
-                    id: *id,
+                    id,
                     reason,
                 });
             }

@@ -8,6 +8,7 @@
 //! - [`client`]: the client: namespaces, acks, offline buffer, reconnection, recovery.
 //! - [`server`]: the server side of one connection: namespace connects, acks, recovery offsets.
 
+mod acks;
 pub mod backoff;
 pub mod client;
 pub mod packet;

@@ -7,6 +7,7 @@
 
 use crate::engine::Message;
 use crate::json;
+use crate::socket::acks::Acks;
 use crate::socket::packet::{Packet, PacketType};
 use crate::socket::parser::{self, Decoder, ParseError, DEFAULT_MAX_ATTACHMENTS};
 use crate::{Instant, Str};
@@ -98,8 +99,7 @@ pub enum SendError {
 
 #[derive(Debug, Default)]
 struct Namespace {
-    next_ack: u64,
-    acks: BTreeMap<u64, Option<Instant>>,
+    acks: Acks,
 }
 
 /// The Socket.IO state of one server connection.
@@ -192,7 +192,7 @@ impl Connection {
                 let Some(ns) = self.namespaces.get_mut(&nsp) else {
                     return;
                 };
-                if ns.acks.remove(&id).is_some() {
+                if ns.acks.resolve(id) {
                     self.events.push_back(Event::Ack {
                         nsp,
                         id,
@@ -260,9 +260,7 @@ impl Connection {
             .namespaces
             .get_mut(nsp)
             .ok_or(SendError::NotConnected)?;
-        let id = ns.next_ack;
-        ns.next_ack = ns.next_ack.wrapping_add(1);
-        ns.acks.insert(id, timeout.map(|t| now + t));
+        let id = ns.acks.register(now, timeout);
         self.push(&Packet::event(nsp, data, Some(id), attachments));
         Ok(id)
     }
@@ -310,9 +308,8 @@ impl Connection {
         let acks = self
             .namespaces
             .values()
-            .flat_map(|ns| ns.acks.values().flatten())
-            .min()
-            .copied();
+            .filter_map(|ns| ns.acks.next_deadline())
+            .min();
         [self.connect_deadline, acks].into_iter().flatten().min()
     }
 
@@ -323,14 +320,7 @@ impl Connection {
             self.events.push_back(Event::ConnectTimeout);
         }
         for (nsp, ns) in self.namespaces.iter_mut() {
-            let expired: Vec<u64> = ns
-                .acks
-                .iter()
-                .filter(|(_, d)| d.is_some_and(|d| now >= d))
-                .map(|(id, _)| *id)
-                .collect();
-            for id in expired {
-                ns.acks.remove(&id);
+            for id in ns.acks.expire(now) {
                 self.events.push_back(Event::AckTimeout {
                     nsp: nsp.clone(),
                     id,
