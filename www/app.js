@@ -193,7 +193,9 @@ function start(name) {
   socket.on('connect', () => {
     setStatus('connected', 'connected');
     measureLatency();
-    // A new session after a reconnection: the server forgot our rooms.
+    // A new session after a reconnection: the server forgot our rooms (unless it recovered
+    // the session: connection state recovery restores them).
+    if (socket.recovered) return;
     for (const room of rooms.keys()) {
       addItem(room, { kind: 'note', text: 'reconnected: joined again', time: clock() });
       join(room, false);
