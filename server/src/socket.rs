@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -417,9 +418,10 @@ impl SocketRef {
 
     /// The context of connect handlers and middlewares: `Data` is the `auth` payload.
     pub(crate) fn connect_ctx(&self) -> Ctx {
+        // No auth reads as `{}`, as in Node's `socket.handshake.auth`.
         let args = match &self.0.auth {
             Some(a) => Str::from(format!("[{a}]")),
-            None => Str::from_static("[]"),
+            None => Str::from_static("[{}]"),
         };
         self.ctx(
             None,
@@ -454,12 +456,16 @@ impl SocketRef {
             handler(socket.connect_ctx()).await;
             let Some(mut rx) = rx else { return };
             while let Some(d) = rx.recv().await {
-                socket.run_event(d);
+                socket.run_event(d).await;
             }
         });
     }
 
-    fn run_event(&self, d: Dispatch) {
+    /// Runs the event's handler up to its first real suspension point here, in event order
+    /// (so that, as in Node, what a handler does before it awaits anything — e.g. a join with
+    /// the in-memory adapter — is done before the next event's handler starts); the rest runs
+    /// as its own task.
+    async fn run_event(&self, d: Dispatch) {
         let Some((name, payload)) = Payload::from_event(&d.data, d.attachments) else {
             return;
         };
@@ -472,7 +478,11 @@ impl SocketRef {
             .or_else(|| self.0.any.read().ok().and_then(|a| a.clone()));
         match handler {
             Some(h) => {
-                tokio::spawn(h(self.ctx(Some(name), payload, d.id)));
+                let mut fut = h(self.ctx(Some(name), payload, d.id));
+                let first = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
+                if first.is_pending() {
+                    tokio::spawn(fut);
+                }
             }
             None => tracing::debug!(event = %name, "no handler"),
         }

@@ -215,6 +215,16 @@ const scenarios = {
     assert.deepEqual(chats.c, []);
   },
 
+  async handlers_start_in_event_order() {
+    // join and chat sent back to back, without waiting for the join's ack: the chat's
+    // handler must see the join done, so the sender gets its own chat.
+    const s = await connect("/", { transports: ["websocket"] });
+    const chat = once(s, "chat");
+    s.emit("join", "fast", () => {});
+    s.emit("chat", { room: "fast", text: "first" }, () => {});
+    assert.deepEqual((await chat)[0], { room: "fast", from: s.id, text: "first" });
+  },
+
   async seed_leave_lobby() {
     const a = await connect();
     const b = await connect();

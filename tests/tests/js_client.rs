@@ -167,3 +167,8 @@ async fn js_sessions_and_sockets_are_released_after_clients_leave() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_handlers_start_in_event_order() {
+    scenario("handlers_start_in_event_order").await;
+}
