@@ -215,6 +215,24 @@ const scenarios = {
     assert.deepEqual(chats.c, []);
   },
 
+  async except_leave_all_and_extractors() {
+    const [a, b, c] = await Promise.all([connect("/test"), connect("/test"), connect("/test")]);
+    await ack(a, "join", "ex");
+    await ack(b, "join", "ex");
+    const heard = [];
+    for (const [n, s] of [["a", a], ["b", b], ["c", c]]) s.on("hey", () => heard.push(n));
+    // a's own rooms after leave_all: only its own id.
+    assert.deepEqual(await ack(a, "except", "ex"), [a.id]);
+    await waitFor(() => heard.length >= 1, "hey");
+    await ack(c, "rooms"); // c's packets are in order: any further `hey` would have come
+    assert.deepEqual(heard, ["c"]);
+    assert.deepEqual(await ack(a, "bin_sizes", Buffer.alloc(3), Buffer.alloc(5)), {
+      sizes: [3, 5],
+      number: null,
+    });
+    assert.deepEqual(await ack(a, "bin_sizes", 7), { sizes: [], number: 7 });
+  },
+
   async handlers_start_in_event_order() {
     // join and chat sent back to back, without waiting for the join's ack: the chat's
     // handler must see the join done, so the sender gets its own chat.

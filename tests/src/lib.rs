@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use sockeye::{
-    AckSender, ConnectError, Data, DisconnectReason, EventName, Payload, SocketIo, SocketIoBuilder,
-    SocketRef, State,
+    AckSender, Bin, ConnectError, Data, DisconnectReason, EventName, Payload, SocketIo,
+    SocketIoBuilder, SocketRef, State, TryData,
 };
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -38,6 +38,8 @@ pub struct Reasons(pub Arc<Mutex<Vec<String>>>);
 ///   broadcasts to itself), `admin` (fetch_sockets, sockets_join,
 ///   a broadcast to the joined room, a broadcast `poll` with acks from everyone,
 ///   sockets_leave; acks `{count, answers, left}`), `disconnect_all` (disconnect_sockets),
+///   `join` (joins a room), `except` (emits `hey` to every `/test` socket not in the room,
+///   then leaves all rooms and acks its rooms), `bin_sizes` (acks the attachments' sizes),
 ///   and a catch-all that acks `{"event": name, "args": args}`;
 /// - `/auth`: a middleware that accepts `auth.token == "secret"`, else refuses with
 ///   `"not authorized"` and data `{"code": 42}`; on connect it emits `welcome` with the auth;
@@ -171,6 +173,29 @@ fn register_test_namespaces(io: &SocketIo) {
                 for i in 0..n {
                     let _ = me.emit("flood", &i).await;
                 }
+            },
+        );
+        socket.on(
+            "join",
+            |socket: SocketRef, Data(room): Data<String>, ack: AckSender| async move {
+                let _ = socket.join(room).await;
+                let _ = ack.send(&true);
+            },
+        );
+        socket.on(
+            "except",
+            |socket: SocketRef, Data(room): Data<String>, ack: AckSender| async move {
+                let Some(io) = socket.io() else { return };
+                let _ = io.of("/test").except(room).emit("hey", "you").await;
+                let _ = socket.leave_all().await;
+                let _ = ack.send(&socket.rooms().await.unwrap_or_default());
+            },
+        );
+        socket.on(
+            "bin_sizes",
+            |Bin(bins): Bin, TryData(d): TryData<u32>, ack: AckSender| async move {
+                let sizes: Vec<usize> = bins.iter().map(|b| b.len()).collect();
+                let _ = ack.send(&json!({ "sizes": sizes, "number": d.ok() }));
             },
         );
         socket.on("admin", |socket: SocketRef, ack: AckSender| async move {

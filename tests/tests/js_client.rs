@@ -172,3 +172,8 @@ async fn js_sessions_and_sockets_are_released_after_clients_leave() {
 async fn js_handlers_start_in_event_order() {
     scenario("handlers_start_in_event_order").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_except_leave_all_bin_and_try_data() {
+    scenario("except_leave_all_and_extractors").await;
+}
