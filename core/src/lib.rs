@@ -21,6 +21,7 @@ pub mod json;
 pub mod socket;
 mod str;
 mod time;
+mod vec_map;
 
 pub use crate::str::Str;
 pub use crate::time::Instant;

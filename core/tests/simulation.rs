@@ -589,3 +589,82 @@ fn connect_timeout_when_the_handshake_never_answers() {
     });
     assert_eq!(errors, vec![ConnectError::Timeout]);
 }
+
+#[test]
+fn acks_pending_on_a_lost_connection_fail() {
+    let mut sim = Sim::new(Sim::config(WEBSOCKET));
+    sim.connect("/", None);
+    sim.echo_acks = false;
+    let id = sim
+        .client
+        .emit_with_ack(sim.now, "/", Str::from(r#"["never"]"#), vec![], None)
+        .unwrap();
+    sim.pump();
+    sim.drop_ws();
+    let failed = sim.client_events(|e| match e {
+        Event::AckFailed { id, reason, .. } => Some((*id, *reason)),
+        _ => None,
+    });
+    assert_eq!(failed, vec![(id, AckFailure::Disconnected)]);
+}
+
+#[test]
+fn auth_is_requested_before_every_connect() {
+    let mut sim = Sim::new(Sim::config(WEBSOCKET));
+    sim.client.connect_with_auth_request(sim.now, "/");
+    sim.pump();
+    let requests = |sim: &Sim| {
+        sim.client_events(|e| match e {
+            Event::AuthRequest { nsp } => Some(nsp.to_string()),
+            _ => None,
+        })
+    };
+    assert_eq!(requests(&sim), vec!["/"]);
+    assert!(
+        !sim.client.is_connected("/"),
+        "no CONNECT before the auth is given"
+    );
+    sim.client
+        .provide_auth("/", Some(Str::from(r#"{"token":"one"}"#)))
+        .unwrap();
+    sim.pump();
+    assert!(sim.client.is_connected("/"));
+
+    // After a drop, a fresh token is asked for and used.
+    sim.clear();
+    sim.drop_ws();
+    sim.advance(ms(10_000));
+    assert_eq!(requests(&sim), vec!["/"]);
+    sim.client
+        .provide_auth("/", Some(Str::from(r#"{"token":"two"}"#)))
+        .unwrap();
+    sim.pump();
+    assert!(sim.client.is_connected("/"));
+    let auths = sim.server_seen(|s| match s {
+        Seen::Sio(SioEvent::ConnectRequest { auth, .. }) => auth.clone(),
+        _ => None,
+    });
+    assert_eq!(auths, vec![Str::from(r#"{"token":"two"}"#)]);
+    assert!(sim
+        .client
+        .provide_auth("/", Some(Str::from("[1]")))
+        .is_err());
+}
+
+#[test]
+fn set_auth_changes_the_next_connect() {
+    let mut sim = Sim::new(Sim::config(POLLING));
+    sim.connect("/", Some(r#"{"token":"old"}"#));
+    sim.client
+        .set_auth("/", Some(Str::from(r#"{"token":"new"}"#)))
+        .unwrap();
+    sim.clear();
+    sim.kill_server();
+    sim.restart_server();
+    sim.advance(ms(10_000));
+    let auths = sim.server_seen(|s| match s {
+        Seen::Sio(SioEvent::ConnectRequest { auth, .. }) => auth.clone(),
+        _ => None,
+    });
+    assert_eq!(auths, vec![Str::from(r#"{"token":"new"}"#)]);
+}

@@ -3,13 +3,13 @@
 
 use crate::Instant;
 use core::time::Duration;
-use std::collections::BTreeMap;
 
 /// The acks a socket waits for, each with an optional deadline.
 #[derive(Debug, Default)]
 pub(crate) struct Acks {
     next_id: u64,
-    pending: BTreeMap<u64, Option<Instant>>,
+    /// Awaited ids with their deadlines, in id (= emission) order.
+    pending: Vec<(u64, Option<Instant>)>,
 }
 
 impl Acks {
@@ -22,36 +22,46 @@ impl Acks {
     pub(crate) fn register(&mut self, now: Instant, timeout: Option<Duration>) -> u64 {
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
-        self.pending.insert(id, timeout.map(|t| now + t));
+        self.pending.push((id, timeout.map(|t| now + t)));
         id
     }
 
     /// Stops waiting for `id`; whether it was awaited (a late or unknown ack is not).
     pub(crate) fn resolve(&mut self, id: u64) -> bool {
-        self.pending.remove(&id).is_some()
+        match self.pending.iter().position(|(i, _)| *i == id) {
+            Some(k) => {
+                self.pending.remove(k);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The earliest deadline.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.pending.values().flatten().min().copied()
+        self.pending.iter().filter_map(|(_, d)| *d).min()
     }
 
     /// Removes and returns the ids whose deadline is at or before `now`, in id order.
     pub(crate) fn expire(&mut self, now: Instant) -> Vec<u64> {
-        let expired: Vec<u64> = self
-            .pending
-            .iter()
-            .filter(|(_, d)| d.is_some_and(|d| now >= d))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in &expired {
-            self.pending.remove(id);
-        }
+        let mut expired = Vec::new();
+        self.pending.retain(|(id, d)| {
+            let due = d.is_some_and(|d| now >= d);
+            if due {
+                expired.push(*id);
+            }
+            !due
+        });
         expired
+    }
+
+    /// Stops waiting for every ack; returns their ids in order.
+    pub(crate) fn clear(&mut self) -> Vec<u64> {
+        self.pending.drain(..).map(|(id, _)| id).collect()
     }
 
     /// Every id still awaited, in order.
     pub(crate) fn ids(&self) -> impl Iterator<Item = u64> + '_ {
-        self.pending.keys().copied()
+        self.pending.iter().map(|(id, _)| *id)
     }
 }

@@ -22,10 +22,11 @@ use crate::socket::acks::Acks;
 use crate::socket::backoff::Backoff;
 use crate::socket::packet::{Packet, PacketType};
 use crate::socket::parser::{self, Decoder, DEFAULT_MAX_ATTACHMENTS};
+use crate::vec_map::VecMap;
 use crate::{Instant, Str};
 use bytes::Bytes;
 use core::time::Duration;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 /// Client settings, with socket.io-client's defaults.
 #[derive(Clone, Debug)]
@@ -194,6 +195,12 @@ pub enum Event {
     },
     /// The Engine.IO connection closed (the manager's `close`).
     Close(CloseReason),
+    /// A namespace opened with [`Client::connect_with_auth_request`] is about to connect:
+    /// answer with [`Client::provide_auth`].
+    AuthRequest {
+        /// Namespace.
+        nsp: Str,
+    },
     /// A reconnection attempt starts (1-based attempt number).
     ReconnectAttempt(u32),
     /// Reconnected after that many attempts.
@@ -235,8 +242,10 @@ struct Namespace {
     sid: Option<Str>,
     pid: Option<Str>,
     offset: Option<Str>,
-    /// Whether CONNECT was sent on the current engine session.
+    /// Whether CONNECT was sent (or auth requested) on the current engine session.
     connect_sent: bool,
+    /// Ask the application for auth before every CONNECT ([`Event::AuthRequest`]).
+    auth_on_demand: bool,
     acks: Acks,
     buffer: VecDeque<Packet>,
 }
@@ -250,7 +259,7 @@ pub struct Client {
     engine_open: bool,
     generation: u64,
     decoder: Decoder,
-    namespaces: BTreeMap<Str, Namespace>,
+    namespaces: VecMap<Str, Namespace>,
     /// Reconnection attempts made since the last successful open.
     attempts: u32,
     reconnecting: bool,
@@ -272,7 +281,7 @@ impl Client {
             engine: None,
             engine_open: false,
             generation: 0,
-            namespaces: BTreeMap::new(),
+            namespaces: VecMap::default(),
             attempts: 0,
             reconnecting: false,
             reconnect_at: None,
@@ -315,13 +324,14 @@ impl Client {
         nsp: &str,
         auth: Option<Str>,
     ) -> Result<(), InvalidAuth> {
-        if let Some(a) = &auth {
-            if json::kind(a) != Some(json::Kind::Object) || json::validate(a).is_err() {
-                return Err(InvalidAuth);
-            }
-        }
+        validate_auth(auth.as_ref())?;
+        self.open_namespace(now, nsp, auth, false);
+        Ok(())
+    }
+
+    fn open_namespace(&mut self, now: Instant, nsp: &str, auth: Option<Str>, on_demand: bool) {
         if self.namespaces.contains_key(nsp) {
-            return Ok(());
+            return;
         }
         self.namespaces.insert(
             Str::from(nsp),
@@ -332,6 +342,7 @@ impl Client {
                 pid: None,
                 offset: None,
                 connect_sent: false,
+                auth_on_demand: on_demand,
                 acks: Acks::default(),
                 buffer: VecDeque::new(),
             },
@@ -341,7 +352,6 @@ impl Client {
         } else {
             self.send_connects();
         }
-        Ok(())
     }
 
     /// Leaves `nsp`: a `DISCONNECT` is sent if it was connected, its buffer is dropped and its
@@ -623,15 +633,50 @@ impl Client {
                 continue;
             }
             ns.connect_sent = true;
-            let data = match &ns.pid {
-                Some(pid) => Some(recovery_auth(ns.auth.as_deref(), pid, ns.offset.as_deref())),
-                None => ns.auth.clone(),
-            };
-            packets.push(Packet::connect(nsp.clone(), data));
+            if ns.auth_on_demand {
+                self.events
+                    .push_back(Event::AuthRequest { nsp: nsp.clone() });
+            } else {
+                packets.push(connect_packet(nsp, ns));
+            }
         }
         for p in packets {
             self.send_packet(&p);
         }
+    }
+
+    /// Like [`Client::connect`], but the auth object is asked for before every `CONNECT`
+    /// (socket.io-client's `auth` callback): [`Event::AuthRequest`] fires each time the
+    /// connection (re)opens, and [`Client::provide_auth`] sends the `CONNECT`.
+    pub fn connect_with_auth_request(&mut self, now: Instant, nsp: &str) {
+        self.open_namespace(now, nsp, None, true);
+    }
+
+    /// Answers [`Event::AuthRequest`] for `nsp`: stores `auth` and sends the `CONNECT`. Does
+    /// nothing if no request is pending (e.g. the connection dropped meanwhile; a new request
+    /// follows when it reopens).
+    pub fn provide_auth(&mut self, nsp: &str, auth: Option<Str>) -> Result<(), InvalidAuth> {
+        validate_auth(auth.as_ref())?;
+        let engine_open = self.engine_open;
+        let Some((key, ns)) = self.namespaces.iter_mut().find(|(k, _)| k.as_str() == nsp) else {
+            return Ok(());
+        };
+        ns.auth = auth;
+        if engine_open && ns.connect_sent && ns.state == NsState::Connecting {
+            let packet = connect_packet(key, ns);
+            self.send_packet(&packet);
+        }
+        Ok(())
+    }
+
+    /// Replaces the auth object sent with the next `CONNECT` of `nsp` (e.g. a refreshed token
+    /// before reconnection).
+    pub fn set_auth(&mut self, nsp: &str, auth: Option<Str>) -> Result<(), InvalidAuth> {
+        validate_auth(auth.as_ref())?;
+        if let Some(ns) = self.namespaces.get_mut(nsp) {
+            ns.auth = auth;
+        }
+        Ok(())
     }
 
     fn on_message(&mut self, now: Instant, message: Message) {
@@ -775,6 +820,15 @@ impl Client {
                     nsp: nsp.clone(),
                     reason: dr,
                 });
+                // As socket.io-client: answers to packets sent on the lost connection will not
+                // come. (Nothing is buffered while connected, so every pending ack was sent.)
+                for id in ns.acks.clear() {
+                    self.events.push_back(Event::AckFailed {
+                        nsp: nsp.clone(),
+                        id,
+                        reason: AckFailure::Disconnected,
+                    });
+                }
             }
         }
         self.schedule_reconnect(now);
@@ -834,6 +888,26 @@ impl Client {
             }
         }
     }
+}
+
+/// Checks that `auth`, if any, is one JSON object.
+fn validate_auth(auth: Option<&Str>) -> Result<(), InvalidAuth> {
+    match auth {
+        Some(a) if json::kind(a) != Some(json::Kind::Object) || json::validate(a).is_err() => {
+            Err(InvalidAuth)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The `CONNECT` for `nsp`: its auth, with `pid`/`offset` merged in when the server gave a
+/// `pid` (connection state recovery).
+fn connect_packet(nsp: &Str, ns: &Namespace) -> Packet {
+    let data = match &ns.pid {
+        Some(pid) => Some(recovery_auth(ns.auth.as_deref(), pid, ns.offset.as_deref())),
+        None => ns.auth.clone(),
+    };
+    Packet::connect(nsp.clone(), data)
 }
 
 /// Parses the server's CONNECT data `{"sid": "...", "pid": "..."}`.
