@@ -238,7 +238,7 @@ fn a_client_that_never_reads_is_disconnected_at_the_queue_bound() {
 fn server_close_sends_close_packet() {
     let mut s = Session::new("c", Transport::WebSocket, Config::default(), t(0));
     drain(&mut s);
-    s.close(CloseReason::ServerShutdown);
+    s.close(t(1), CloseReason::ServerShutdown);
     assert_eq!(
         drain(&mut s),
         vec![Transmit::Ws(Frame::Text(Str::from("1"))), Transmit::CloseWs]
@@ -369,4 +369,42 @@ fn a_prepared_broadcast_shares_one_frame_and_still_works_on_polling() {
     s.send_prepared(prepared).unwrap();
     s.handle_poll_get(t(1)).unwrap();
     assert_eq!(body(&drain(&mut s)[0]), "42[\"news\",1]");
+}
+
+#[test]
+fn graceful_close_on_polling_waits_for_the_next_poll() {
+    let mut s = polling(Config::default());
+    s.send(Message::Text(Str::from("bye"))).unwrap();
+    s.close(t(10), CloseReason::ForcedClose);
+    assert_eq!(s.state(), State::Closing(CloseReason::ForcedClose));
+    assert!(events(&mut s).is_empty());
+    assert!(s.send(Message::Text(Str::from("late"))).is_err());
+    assert_eq!(s.poll_timeout(), Some(t(1010)));
+    // The next poll takes what was queued and the close packet.
+    s.handle_poll_get(t(20)).unwrap();
+    assert_eq!(body(&drain(&mut s)[0]), "4bye\x1e1");
+    assert_eq!(
+        events(&mut s),
+        vec![Event::Closed(CloseReason::ForcedClose)]
+    );
+}
+
+#[test]
+fn graceful_close_on_polling_gives_up_after_close_timeout() {
+    let mut s = polling(Config::default());
+    s.close(t(10), CloseReason::ServerShutdown);
+    s.handle_timeout(t(1009));
+    assert_eq!(s.state(), State::Closing(CloseReason::ServerShutdown));
+    s.handle_timeout(t(1010));
+    assert_eq!(s.state(), State::Closed(CloseReason::ServerShutdown));
+    assert!(drain(&mut s).is_empty());
+}
+
+#[test]
+fn close_on_polling_with_a_pending_poll_is_immediate() {
+    let mut s = polling(Config::default());
+    s.handle_poll_get(t(1)).unwrap();
+    s.close(t(2), CloseReason::ForcedClose);
+    assert_eq!(body(&drain(&mut s)[0]), "1");
+    assert_eq!(s.state(), State::Closed(CloseReason::ForcedClose));
 }

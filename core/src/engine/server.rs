@@ -40,7 +40,14 @@ pub struct Config {
     pub allow_upgrades: bool,
     /// Most packets kept waiting for a client that does not read; one more closes the session
     /// with [`CloseReason::QueueFull`] (default 4,096).
+    ///
+    /// This bounds what waits for a polling client; on WebSocket, packets go straight to
+    /// [`Session::poll_transmit`], and the I/O layer bounds its own write queue.
     pub max_queued_packets: usize,
+    /// How long a graceful close on polling waits for the client's next `GET` to hand it the
+    /// `close` packet (default 1 s; the client polls again at once, so this only matters for
+    /// a stalled client).
+    pub close_timeout: Duration,
 }
 
 impl Default for Config {
@@ -52,6 +59,7 @@ impl Default for Config {
             max_payload: 1_000_000,
             allow_upgrades: true,
             max_queued_packets: 4096,
+            close_timeout: Duration::from_millis(1000),
         }
     }
 }
@@ -64,6 +72,9 @@ pub enum State {
     Open,
     /// Open on polling, with a WebSocket attached and being probed.
     Upgrading,
+    /// Closing gracefully on polling: the `close` packet waits for the client's next `GET`
+    /// (or `close_timeout`). Nothing else is sent or received.
+    Closing(CloseReason),
     /// Closed; nothing more will be sent or received.
     Closed(CloseReason),
 }
@@ -173,6 +184,7 @@ pub struct Session {
     state: State,
     upgrade: Upgrade,
     upgrade_deadline: Option<Instant>,
+    close_deadline: Option<Instant>,
     poll_pending: bool,
     /// Packets not yet handed to a transport (polling waits for a `GET`).
     queue: VecDeque<Outgoing>,
@@ -207,6 +219,7 @@ impl Session {
             state: State::Open,
             upgrade: Upgrade::None,
             upgrade_deadline: None,
+            close_deadline: None,
             poll_pending: false,
             queue: VecDeque::new(),
             transmits: VecDeque::new(),
@@ -257,6 +270,13 @@ impl Session {
     /// A second `GET` while one is pending closes the session ([`SessionError::Overlap`]);
     /// the pending one is answered with a `close` packet.
     pub fn handle_poll_get(&mut self, _now: Instant) -> Result<(), SessionError> {
+        if let State::Closing(reason) = self.state {
+            // The poll the graceful close waited for: it takes the queue and the `close`.
+            self.poll_pending = true;
+            self.flush();
+            self.close_with(reason);
+            return Ok(());
+        }
         self.ensure_open()?;
         if self.transport != Transport::Polling {
             return Err(SessionError::BadTransport);
@@ -417,15 +437,30 @@ impl Session {
         Ok(())
     }
 
-    /// Closes the session: queued packets and a `close` packet go out on the current transport
-    /// (on polling only if a `GET` is pending), then the WebSocket is closed. Use
-    /// [`CloseReason::ForcedClose`] or [`CloseReason::ServerShutdown`].
-    pub fn close(&mut self, reason: CloseReason) {
-        if self.is_closed() {
+    /// Closes the session: queued packets and a `close` packet go out on the current transport,
+    /// then the WebSocket is closed. On polling with no `GET` pending, a graceful close
+    /// ([`CloseReason::ForcedClose`], [`CloseReason::ServerShutdown`]) enters
+    /// [`State::Closing`] and completes on the client's next `GET` or after `close_timeout`;
+    /// other reasons close at once.
+    pub fn close(&mut self, now: Instant, reason: CloseReason) {
+        if self.is_closed() || matches!(self.state, State::Closing(_)) {
             return;
         }
         self.queue.push_back(Outgoing::Packet(Packet::Close));
         self.flush();
+        let graceful = matches!(
+            reason,
+            CloseReason::ForcedClose | CloseReason::ServerShutdown
+        );
+        if graceful && self.transport == Transport::Polling && !self.queue.is_empty() {
+            // No poll to answer now: keep the queue (ending with `close`) for the next one.
+            self.cancel_upgrade();
+            self.next_ping = None;
+            self.pong_deadline = None;
+            self.close_deadline = Some(now + self.config.close_timeout);
+            self.state = State::Closing(reason);
+            return;
+        }
         self.close_with(reason);
     }
 
@@ -435,16 +470,27 @@ impl Session {
         if self.is_closed() {
             return None;
         }
-        [self.next_ping, self.pong_deadline, self.upgrade_deadline]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.next_ping,
+            self.pong_deadline,
+            self.upgrade_deadline,
+            self.close_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Runs the timers due at `now`: sends a ping, closes on a missing pong, or abandons a
     /// stalled upgrade.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.is_closed() {
+            return;
+        }
+        if let State::Closing(reason) = self.state {
+            if self.close_deadline.is_some_and(|d| now >= d) {
+                self.close_with(reason);
+            }
             return;
         }
         if self.pong_deadline.is_some_and(|d| now >= d) {
@@ -475,7 +521,7 @@ impl Session {
     }
 
     fn ensure_open(&self) -> Result<(), SessionError> {
-        if self.is_closed() {
+        if self.is_closed() || matches!(self.state, State::Closing(_)) {
             Err(SessionError::Closed)
         } else {
             Ok(())
@@ -549,6 +595,7 @@ impl Session {
         self.queue.clear();
         self.upgrade = Upgrade::None;
         self.upgrade_deadline = None;
+        self.close_deadline = None;
         self.next_ping = None;
         self.pong_deadline = None;
         self.state = State::Closed(reason);

@@ -374,7 +374,7 @@ impl Sim {
                     let _ = s.conn.ack(nsp, *id, data.clone(), attachments.clone());
                 }
                 sio::Event::ProtocolError(_) | sio::Event::ConnectTimeout => {
-                    s.session.close(CloseReason::ForcedClose);
+                    s.session.close(now, CloseReason::ForcedClose);
                 }
                 _ => {}
             }

@@ -116,8 +116,6 @@ struct SessionTask {
     sockets: HashMap<Str, SocketRef>,
     acks: HashMap<(Str, u64), AckReply>,
     closed: Option<CloseReason>,
-    /// A close waiting for the client's next poll, so that it gets the `close` packet.
-    closing: Option<(CloseReason, tokio::time::Instant)>,
 }
 
 /// Starts a session on `transport` and registers it. For a WebSocket session, `ws` is the
@@ -148,7 +146,6 @@ pub(crate) fn spawn(
         sockets: HashMap::new(),
         acks: HashMap::new(),
         closed: None,
-        closing: None,
     };
     io.insert_session(handle.clone());
     tracing::debug!(%sid, transport = transport.as_str(), "session opened");
@@ -171,10 +168,7 @@ impl SessionTask {
                 .into_iter()
                 .flatten()
                 .min()
-                .map(|d| self.io.deadline(d))
-                .into_iter()
-                .chain(self.closing.map(|(_, d)| d))
-                .min();
+                .map(|d| self.io.deadline(d));
             let wake = {
                 let sleep = async {
                     match deadline {
@@ -198,13 +192,8 @@ impl SessionTask {
             let now = self.io.now();
             match wake {
                 Wake::Input(Some(input)) => self.handle_input(input),
-                Wake::Input(None) => self.session.close(CloseReason::ServerShutdown),
+                Wake::Input(None) => self.session.close(now, CloseReason::ServerShutdown),
                 Wake::Timeout => {
-                    if let Some((reason, at)) = self.closing {
-                        if tokio::time::Instant::now() >= at {
-                            self.session.close(reason);
-                        }
-                    }
                     self.session.handle_timeout(now);
                     self.conn.handle_timeout(now);
                 }
@@ -212,7 +201,7 @@ impl SessionTask {
                     self.pending_poll = None;
                     self.session.handle_poll_closed(now);
                 }
-                Wake::Overflow => self.session.close(CloseReason::QueueFull),
+                Wake::Overflow => self.session.close(now, CloseReason::QueueFull),
             }
             self.pump();
         }
@@ -243,9 +232,6 @@ impl SessionTask {
             Input::PollGet(reply) => match self.session.handle_poll_get(now) {
                 Ok(()) => {
                     self.pending_poll = Some(reply);
-                    if let Some((reason, _)) = self.closing.take() {
-                        self.session.close(reason);
-                    }
                 }
                 Err(e) => {
                     tracing::debug!(sid = %self.handle.sid, "poll refused: {e}");
@@ -326,24 +312,9 @@ impl SessionTask {
                 self.conn.disconnect(&nsp);
                 self.close_socket(&nsp, DisconnectReason::ServerNamespaceDisconnect);
             }
-            Input::Close(reason) => {
-                let graceful = matches!(
-                    reason,
-                    CloseReason::ServerShutdown | CloseReason::ForcedClose
-                );
-                if graceful
-                    && self.session.transport() == Transport::Polling
-                    && !self.session.has_pending_poll()
-                    && self.closing.is_none()
-                {
-                    // The core only sends the `close` packet on a pending poll: wait a
-                    // little for the client's next one (as Node's polling transport does).
-                    let at = tokio::time::Instant::now() + Duration::from_millis(1000);
-                    self.closing = Some((reason, at));
-                } else {
-                    self.session.close(reason);
-                }
-            }
+            // A graceful close on polling waits in the core for the client's next poll,
+            // so that it gets the `close` packet (as Node's polling transport does).
+            Input::Close(reason) => self.session.close(now, reason),
         }
     }
 
@@ -407,7 +378,7 @@ impl SessionTask {
                 if full {
                     tracing::warn!(sid = %self.handle.sid, "WebSocket write queue full; closing");
                     self.ws = None;
-                    self.session.close(CloseReason::QueueFull);
+                    self.session.close(self.io.now(), CloseReason::QueueFull);
                 }
             }
             Transmit::CloseWs => {
@@ -476,11 +447,11 @@ impl SessionTask {
             }
             SocketEvent::ConnectTimeout => {
                 tracing::debug!(sid = %self.handle.sid, "no namespace joined in time");
-                self.session.close(CloseReason::ForcedClose);
+                self.session.close(self.io.now(), CloseReason::ForcedClose);
             }
             SocketEvent::ProtocolError(e) => {
                 tracing::debug!(sid = %self.handle.sid, "protocol error: {e}");
-                self.session.close(CloseReason::ParseError);
+                self.session.close(self.io.now(), CloseReason::ParseError);
             }
             _ => {}
         }
