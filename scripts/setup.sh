@@ -84,15 +84,6 @@ setup_wasm_bindgen_cli() {
   fi
 }
 
-setup_wasm_tools() {
-  if ! command -v wasm-tools >/dev/null 2>&1; then
-    # Only the subcommands we use: the default features take twice as long to build.
-    run "installing wasm-tools (print, validate, objdump, strip), about 6 min" \
-      cargo install wasm-tools --locked --no-default-features \
-      --features print,validate,objdump,strip
-  fi
-}
-
 setup_apt_packages() {
   local missing=() pkg
   for pkg in "${APT_PACKAGES[@]}"; do
@@ -159,4 +150,3 @@ setup_wasm_e2e
 setup_demo_e2e
 setup_python_client
 setup_wasm_bindgen_cli
-setup_wasm_tools

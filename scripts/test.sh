@@ -79,16 +79,19 @@ step_wasm_imports() {
     echo "missing $WASM_CLIENT (did wasm_build fail?)"
     return 1
   fi
-  local imports env_imports
-  imports="$(wasm-tools print --skeleton "$WASM_CLIENT" | grep -E '^[[:space:]]*\(import ' || true)"
-  env_imports="$(grep -F '(import "env"' <<<"$imports" || true)"
-  if [ -n "$env_imports" ]; then
-    echo "the wasm client imports from module \"env\" (unresolved symbols: a C dependency, or"
-    echo "std APIs that do not exist on wasm32-unknown-unknown):"
-    echo "$env_imports"
-    return 1
-  fi
-  echo "$(grep -c . <<<"$imports" || true) imports, none from \"env\""
+  # Node's own WebAssembly API lists the imports: no extra tool to install.
+  node -e '
+    const fs = require("fs");
+    const imports = WebAssembly.Module.imports(new WebAssembly.Module(fs.readFileSync(process.argv[1])));
+    const env = imports.filter((i) => i.module === "env");
+    if (env.length) {
+      console.log("the wasm client imports from module \"env\" (unresolved symbols: a C dependency,");
+      console.log("or std APIs that do not exist on wasm32-unknown-unknown):");
+      for (const i of env) console.log(`  env.${i.name} (${i.kind})`);
+      process.exit(1);
+    }
+    console.log(`${imports.length} imports, none from "env"`);
+  ' "$WASM_CLIENT"
 }
 
 step_test_wasm() {

@@ -15,23 +15,24 @@ VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' "$HERE/Cargo.toml" | head -n 1)"
 cargo build --profile wasm-release --target wasm32-unknown-unknown -p sockeye-wasm
 rm -rf "$PKG"
 mkdir -p "$PKG"
-wasm-bindgen --target web --no-typescript --out-dir "$PKG" \
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
+  --out-dir "$PKG" \
   "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/sockeye_wasm.wasm"
 if command -v wasm-opt >/dev/null 2>&1; then
   # The features rustc's default wasm32 target uses. Old binaryen releases (Debian's 108)
   # break wasm-bindgen's externref table, so the optimised module is kept only if it still
   # instantiates (checked in Node).
-  wasm-opt -Oz --enable-sign-ext --enable-bulk-memory --enable-nontrapping-float-to-int \
+  if wasm-opt -Oz --enable-sign-ext --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$PKG/sockeye_wasm_bg.wasm" -o "$PKG/opt.wasm"
-  if (cd "$PKG" && node --input-type=module -e "
+    "$PKG/sockeye_wasm_bg.wasm" -o "$PKG/opt.wasm" 2>/dev/null &&
+    (cd "$PKG" && node --input-type=module -e "
       import fs from 'node:fs';
       import { initSync, version } from './sockeye_wasm.js';
       initSync({ module: fs.readFileSync('opt.wasm') });
       version();" >/dev/null 2>&1); then
     mv "$PKG/opt.wasm" "$PKG/sockeye_wasm_bg.wasm"
   else
-    echo "wasm-opt $(wasm-opt --version | awk '{ print $3 }') output does not instantiate: kept wasm-bindgen's" >&2
+    echo "wasm-opt $(wasm-opt --version | awk '{ print $3 }') cannot optimise this module (too old for its features, or its output does not instantiate): kept wasm-bindgen's" >&2
     rm -f "$PKG/opt.wasm"
   fi
 else
