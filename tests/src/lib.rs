@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -87,6 +88,9 @@ impl TestServer {
             .await
             .expect("bind a test port");
         let addr = listener.local_addr().expect("local address");
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let shutdown_io = io.clone();
         let task = tokio::spawn(async move {

@@ -5,6 +5,7 @@
 //! sockeye-demo [--port N] [--host ADDR] [--adapter memory|redis://…|amqp://…] [--static DIR]
 //! ```
 
+use axum::serve::ListenerExt;
 use std::io::IsTerminal;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -112,6 +113,12 @@ async fn serve(args: Args) -> std::io::Result<()> {
         .await
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     let local = listener.local_addr()?;
+    // Small frames and poll answers must not wait for Nagle's algorithm.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {e}");
+        }
+    });
 
     let (layer, io) = sockeye::SocketIo::builder().build_layer();
     let app = sockeye::demo::router(&args.static_dir, &io, layer);
