@@ -288,11 +288,6 @@ impl Connection {
         }
     }
 
-    /// Queues pre-encoded messages (e.g. a broadcast encoded once for many connections).
-    pub fn send_encoded(&mut self, messages: impl IntoIterator<Item = Message>) {
-        self.out.extend(messages);
-    }
-
     /// The next Engine.IO message to send, if any.
     pub fn poll_message(&mut self) -> Option<Message> {
         self.out.pop_front()
