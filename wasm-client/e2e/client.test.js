@@ -154,6 +154,29 @@ test('namespaces share one connection; auth accepted', T, () => withServer(async
   await eventually(() => server.io.engine.clientsCount === 0);
 }));
 
+test('an auth callback is asked again before every reconnection', T, () => withServer(async (page, server) => {
+  const r = await page.evaluate(async ({ url, FAST }) => {
+    let calls = 0;
+    const admin = sio.io(`${url}/admin`, {
+      ...FAST,
+      forceNew: true,
+      // Asynchronous, as a token refresh would be.
+      auth: (cb) => { calls += 1; setTimeout(() => cb({ token: 'secret', call: calls }), 10); },
+    });
+    const [first] = await next(admin, 'welcome');
+    const second = next(admin, 'welcome');
+    admin.emit('drop');
+    const [again] = await second;
+    const res = { first, again, calls, connected: admin.connected };
+    admin.disconnect();
+    return res;
+  }, { url: server.url, FAST });
+  assert.equal(r.first, 'admin secret');
+  assert.equal(r.again, 'admin secret');
+  assert.equal(r.calls, 2);
+  assert.equal(r.connected, true);
+}));
+
 test('auth rejection becomes connect_error with message and data', T, () => withServer(async (page, server) => {
   const r = await page.evaluate(async ({ url }) => {
     const admin = sio.io(`${url}/admin`, { auth: { token: 'wrong' }, forceNew: true });

@@ -9,7 +9,7 @@ await init();
 // Event kinds reported by the wasm Manager (wasm-client/src/events.rs).
 const OPEN = 0, UPGRADE = 1, CONNECT = 2, CONNECT_ERROR = 3, DISCONNECT = 4, EVENT = 5, ACK = 6,
   ACK_FAILED = 7, CLOSE = 8, RECONNECT_ATTEMPT = 9, RECONNECT = 10, RECONNECT_ERROR = 11,
-  RECONNECT_FAILED = 12;
+  RECONNECT_FAILED = 12, AUTH_REQUEST = 13;
 
 /** Socket.IO protocol revision. */
 export const protocol = 5;
@@ -168,20 +168,18 @@ export class Socket extends Emitter {
   connect() {
     if (this.active) return this;
     this.active = true;
-    const open = (auth) => {
-      try {
-        this.io._e.connect(this.nsp, auth == null ? undefined : JSON.stringify(auth));
-      } catch (e) {
-        this.active = false;
-        this.emitReserved('connect_error', new Error(String(e)));
-        return;
-      }
-      const pre = this._pre;
-      this._pre = [];
-      for (const [args, flags] of pre) this._emit(args, flags);
-    };
-    if (typeof this.auth === 'function') this.auth(open);
-    else open(this.auth);
+    try {
+      // An auth callback is asked again before every (re)connection, as in socket.io-client.
+      if (typeof this.auth === 'function') this.io._e.connect_with_auth_request(this.nsp);
+      else this.io._e.connect(this.nsp, this.auth == null ? undefined : JSON.stringify(this.auth));
+    } catch (e) {
+      this.active = false;
+      this.emitReserved('connect_error', new Error(String(e)));
+      return this;
+    }
+    const pre = this._pre;
+    this._pre = [];
+    for (const [args, flags] of pre) this._emit(args, flags);
     return this;
   }
 
@@ -286,6 +284,15 @@ export class Socket extends Emitter {
 
   _on(kind, a, b, c) {
     switch (kind) {
+      case AUTH_REQUEST:
+        this.auth((auth) => {
+          try {
+            this.io._e.provide_auth(this.nsp, auth == null ? undefined : JSON.stringify(auth));
+          } catch (e) {
+            this.emitReserved('connect_error', new Error(String(e)));
+          }
+        });
+        break;
       case CONNECT:
         this.connected = true;
         this.id = a;

@@ -16,6 +16,7 @@
 //! | [`RECONNECT`] | reconnected | attempts | | |
 //! | [`RECONNECT_ERROR`] | a reconnection attempt failed | | | |
 //! | [`RECONNECT_FAILED`] | reconnection gave up | | | |
+//! | [`AUTH_REQUEST`] | `nsp` is about to connect: answer with `Manager.provide_auth` | | | |
 
 use js_sys::{Array, Function, Uint8Array};
 use sockeye_core::engine::CloseReason;
@@ -49,6 +50,8 @@ pub const RECONNECT: u32 = 10;
 pub const RECONNECT_ERROR: u32 = 11;
 /// Reconnection gave up.
 pub const RECONNECT_FAILED: u32 = 12;
+/// A namespace with an auth callback is about to connect.
+pub const AUTH_REQUEST: u32 = 13;
 
 fn attachments(list: Vec<Bytes>) -> JsValue {
     list.iter()
@@ -133,6 +136,7 @@ pub fn dispatch(on: &Function, event: Event) {
         Event::Reconnect(n) => (RECONNECT, u.clone(), JsValue::from(n), u.clone(), u),
         Event::ReconnectError => (RECONNECT_ERROR, u.clone(), u.clone(), u.clone(), u),
         Event::ReconnectFailed => (RECONNECT_FAILED, u.clone(), u.clone(), u.clone(), u),
+        Event::AuthRequest { nsp } => (AUTH_REQUEST, s(&nsp), u.clone(), u.clone(), u),
         _ => return,
     };
     let args = Array::of5(&JsValue::from(kind), &nsp, &a, &b, &c);

@@ -102,6 +102,29 @@ impl Manager {
         r.map_err(|_| JsValue::from_str("auth must be a JSON object"))
     }
 
+    /// Opens namespace `nsp` whose auth comes from a callback: before every `CONNECT` (first
+    /// connection and each reconnection) an `AUTH_REQUEST` event asks for it, answered with
+    /// [`Manager::provide_auth`].
+    pub fn connect_with_auth_request(&self, nsp: &str) {
+        self.inner
+            .borrow_mut()
+            .client
+            .connect_with_auth_request(now(), nsp);
+        pump(&self.inner);
+    }
+
+    /// Answers an `AUTH_REQUEST` for `nsp` with `auth` (a JSON object text) and sends the
+    /// `CONNECT`. Throws if `auth` is not a JSON object.
+    pub fn provide_auth(&self, nsp: &str, auth: Option<String>) -> Result<(), JsValue> {
+        let r = self
+            .inner
+            .borrow_mut()
+            .client
+            .provide_auth(nsp, auth.map(Str::from));
+        pump(&self.inner);
+        r.map_err(|_| JsValue::from_str("auth must be a JSON object"))
+    }
+
     /// Leaves namespace `nsp`; the connection closes when no namespace is left.
     pub fn disconnect(&self, nsp: &str) {
         self.inner.borrow_mut().client.disconnect(nsp);
