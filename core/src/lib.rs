@@ -12,6 +12,43 @@
 //!
 //! The crate builds for native targets and for `wasm32-unknown-unknown`; its test-suite runs
 //! on both.
+//!
+//! ```
+//! use sockeye_core::engine::client::Transmit;
+//! use sockeye_core::engine::server::{self, Session, Transmit as ServerTransmit};
+//! use sockeye_core::engine::Transport;
+//! use sockeye_core::socket::client::{Client, Config, Event};
+//! use sockeye_core::socket::server::{self as sio, Connection};
+//! use sockeye_core::{Instant, Str};
+//!
+//! let now = Instant::from_millis(0);
+//! // The client wants namespace "/": its first transmit is the polling handshake.
+//! let mut client = Client::new(Config::default(), 42);
+//! client.connect(now, "/", None).unwrap();
+//! assert_eq!(client.poll_transmit(), Some(Transmit::PollGet { sid: None }));
+//!
+//! // The server answers it (the session id would come from a CSPRNG).
+//! let mut session = Session::new("sid-1", Transport::Polling, server::Config::default(), now);
+//! session.handle_poll_get(now).unwrap();
+//! let Some(ServerTransmit::PollResponse(body)) = session.poll_transmit() else { panic!() };
+//! client.handle_poll_response(now, Str::from_utf8(body).unwrap()).unwrap();
+//! assert_eq!(client.poll_event(), Some(Event::Open));
+//!
+//! // The client then polls again, probes a WebSocket and sends CONNECT for "/".
+//! let mut wire = Vec::new();
+//! while let Some(t) = client.poll_transmit() {
+//!     wire.push(t);
+//! }
+//! assert!(wire.contains(&Transmit::PollPost { sid: Str::from("sid-1"), body: "40".into() }));
+//!
+//! // On the server, the POST body becomes a connect request for the Socket.IO layer.
+//! let mut conn = Connection::new(sio::Config::default(), now);
+//! session.handle_poll_post(now, Str::from("40")).unwrap();
+//! while let Some(server::Event::Message(m)) = session.poll_event() {
+//!     conn.handle_message(now, m);
+//! }
+//! assert!(matches!(conn.poll_event(), Some(sio::Event::ConnectRequest { .. })));
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
