@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sockeye_core::engine::CloseReason;
 use sockeye_core::Str;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::ack::AckError;
 use crate::adapter::{AdapterError, Encoded};
@@ -123,9 +123,17 @@ pub(crate) struct Socket {
     any: RwLock<Option<BoxedHandler>>,
     on_disconnect: RwLock<Option<BoxedHandler>>,
     /// Taken when the socket closes, which ends its dispatch task.
-    events: Mutex<Option<mpsc::UnboundedSender<Dispatch>>>,
-    events_rx: Mutex<Option<mpsc::UnboundedReceiver<Dispatch>>>,
+    events: Mutex<Option<mpsc::Sender<Dispatch>>>,
+    events_rx: Mutex<Option<mpsc::Receiver<Dispatch>>>,
+    /// Handlers of this socket still running after their first suspension point.
+    running: Arc<Semaphore>,
 }
+
+/// Events a socket may have waiting for its handlers; a client sending more than its
+/// handlers can take is disconnected rather than allowed to grow memory.
+const EVENT_QUEUE: usize = 1024;
+/// Handlers of one socket that may run at once; more wait, which fills the event queue.
+const RUNNING_HANDLERS: usize = 256;
 
 /// A client connected to a namespace. Cheap to clone.
 #[derive(Clone)]
@@ -149,7 +157,7 @@ impl SocketRef {
         auth: Option<Str>,
         restored: Option<(Str, Str)>,
     ) -> SocketRef {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(EVENT_QUEUE);
         let recovered = restored.is_some();
         let (id, pid) = match restored {
             Some((sid, pid)) => (sid, Some(pid)),
@@ -172,6 +180,7 @@ impl SocketRef {
             on_disconnect: RwLock::new(None),
             events: Mutex::new(Some(tx)),
             events_rx: Mutex::new(Some(rx)),
+            running: Arc::new(Semaphore::new(RUNNING_HANDLERS)),
         }))
     }
 
@@ -433,15 +442,18 @@ impl SocketRef {
         )
     }
 
-    /// Called by the session task when an event for this socket arrives.
-    pub(crate) fn dispatch(&self, data: Str, attachments: Vec<Bytes>, id: Option<u64>) {
-        if let Some(tx) = self.0.events.lock().ok().and_then(|tx| tx.clone()) {
-            let _ = tx.send(Dispatch {
-                data,
-                attachments,
-                id,
-            });
-        }
+    /// Called by the session task when an event for this socket arrives. `false` when the
+    /// socket's event queue is full: its handlers do not keep up with the client.
+    pub(crate) fn dispatch(&self, data: Str, attachments: Vec<Bytes>, id: Option<u64>) -> bool {
+        let Some(tx) = self.0.events.lock().ok().and_then(|tx| tx.clone()) else {
+            return true;
+        };
+        let event = Dispatch {
+            data,
+            attachments,
+            id,
+        };
+        !matches!(tx.try_send(event), Err(mpsc::error::TrySendError::Full(_)))
     }
 
     /// Called by the session task once the client is accepted: joins the socket's own room,
@@ -481,7 +493,14 @@ impl SocketRef {
                 let mut fut = h(self.ctx(Some(name), payload, d.id));
                 let first = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
                 if first.is_pending() {
-                    tokio::spawn(fut);
+                    // Waiting here for a free slot holds back the next events.
+                    let Ok(permit) = self.0.running.clone().acquire_owned().await else {
+                        return;
+                    };
+                    tokio::spawn(async move {
+                        fut.await;
+                        drop(permit);
+                    });
                 }
             }
             None => tracing::debug!(event = %name, "no handler"),

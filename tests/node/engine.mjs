@@ -246,6 +246,28 @@ const scenarios = {
     }
   },
 
+  async flooding_slow_handlers_is_disconnected() {
+    // A socket's handlers run 256 at a time with 1,024 events waiting: a client sending
+    // events to handlers that never finish is disconnected, not buffered without end.
+    const other = await connected();
+    const ws = await wsOpen("EIO=4&transport=websocket");
+    assert.ok((await ws.next()).startsWith("0{"));
+    ws.send("40/test,");
+    assert.match(await ws.next(), /^40\/test,/);
+    let sent = 0;
+    let closed = false;
+    ws.closed.then(() => (closed = true));
+    while (!closed && sent < 5000) {
+      ws.send('42/test,["stall"]');
+      sent += 1;
+      if (sent % 100 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(sent < 5000, "5,000 stalled events and still connected");
+    await ws.closed;
+    assert.ok(sent > 1280, `closed after only ${sent} events`);
+    await echo(other);
+  },
+
   async volatile_is_dropped_not_disconnected() {
     // This test's server allows 10 queued packets per client.
     const sid = await open();

@@ -156,6 +156,10 @@ fn register_test_namespaces(io: &SocketIo) {
                 });
             },
         );
+        // A handler that never finishes, for the bounded-dispatch test.
+        socket.on("stall", || async {
+            std::future::pending::<()>().await;
+        });
         socket.on("bin", |socket: SocketRef| async move {
             let _ = socket.emit_payload("bin", Payload::binary(vec![1u8, 2, 3]));
         });

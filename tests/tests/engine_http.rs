@@ -80,6 +80,11 @@ async fn engine_client_that_does_not_read_is_disconnected() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_client_flooding_slow_handlers_is_disconnected() {
+    with_server("flooding_slow_handlers_is_disconnected").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn engine_cors_preflight_and_headers() {
     with_server("cors").await;
 }

@@ -420,8 +420,13 @@ impl SessionTask {
                 attachments,
                 id,
             } => {
-                if let Some(socket) = self.sockets.get(&nsp) {
-                    socket.dispatch(data, attachments, id);
+                let full = self
+                    .sockets
+                    .get(&nsp)
+                    .is_some_and(|socket| !socket.dispatch(data, attachments, id));
+                if full {
+                    tracing::warn!(sid = %self.handle.sid, "event queue full; closing the session");
+                    self.session.close(self.io.now(), CloseReason::QueueFull);
                 }
             }
             SocketEvent::Ack {
