@@ -60,16 +60,18 @@ async fn on_leave(socket: SocketRef, Data(room): Data<String>, ack: AckSender) {
 struct Chat {
     room: String,
     text: String,
+    /// The sender's display name, if the client gives one (the demo page does); relayed
+    /// as is, cut to 40 characters.
+    #[serde(default)]
+    name: Option<String>,
 }
 
 async fn on_chat(socket: SocketRef, Data(chat): Data<Chat>, ack: AckSender) {
-    let _ = socket
-        .within(chat.room.clone())
-        .emit(
-            "chat",
-            &json!({ "room": chat.room, "from": socket.id(), "text": chat.text }),
-        )
-        .await;
+    let mut msg = json!({ "room": chat.room, "from": socket.id(), "text": chat.text });
+    if let Some(name) = chat.name {
+        msg["name"] = json!(name.chars().take(40).collect::<String>());
+    }
+    let _ = socket.within(chat.room.clone()).emit("chat", &msg).await;
     let _ = ack.send(&json!({ "ok": true }));
 }
 

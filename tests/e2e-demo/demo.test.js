@@ -161,6 +161,8 @@ async function chatFlow(demo, query, transport, label) {
 
   await say(u1, `hello from Alice over ${transport}`);
   await waitText(u2.page, '#messages li.msg:not(.mine) .text', `hello from Alice over ${transport}`);
+  // The server relays the sender's name with the message.
+  await waitText(u2.page, '#messages li.msg:not(.mine) .who', 'Alice');
   await say(u2, 'hi Alice!');
   await waitText(u1.page, '#messages li.msg:not(.mine) .text', 'hi Alice!');
 
