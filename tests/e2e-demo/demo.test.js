@@ -8,69 +8,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { freePort, startDemo, killDemos } from '../support/sockeye-demo.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
-const DEMO = process.env.SOCKEYE_DEMO || path.join(ROOT, 'target', 'debug', 'sockeye-demo');
 const WWW = process.env.SOCKEYE_WWW || path.join(ROOT, 'www');
 const OUTPUT = process.env.SOCKEYE_OUTPUT || path.join(ROOT, 'tests', 'output');
 // How long to wait for a UI state (reconnection backoff is up to 5 s, plus jitter).
 const WAIT = 20000;
-
-/** A TCP port nobody listens on right now. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const running = new Set();
-
-/** Starts `sockeye-demo` on `port` serving WWW; resolves once it logs that it listens. */
-function startDemo(port) {
-  const child = spawn(DEMO, ['--port', String(port), '--host', '127.0.0.1', '--static', WWW], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`sockeye-demo did not start:\n${out}`));
-    }, 30000);
-    const onData = (d) => {
-      out += d;
-      if (/listening/.test(out)) {
-        clearTimeout(timer);
-        resolve({
-          url: `http://127.0.0.1:${port}`,
-          stop: () => new Promise((r) => {
-            if (child.exitCode !== null || child.signalCode !== null) { r(); return; }
-            child.once('exit', () => r());
-            child.kill('SIGTERM');
-          }),
-        });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`sockeye-demo exited (${code}):\n${out}`));
-    });
-  });
-}
 
 let browser;
 before(async () => {
@@ -89,7 +37,7 @@ before(async () => {
 });
 after(async () => {
   if (browser) await browser.close();
-  for (const child of running) child.kill('SIGKILL');
+  killDemos();
 });
 
 /** One user: a browser context of its own, the page loaded, a name picked, connected. */
@@ -183,28 +131,28 @@ async function chatFlow(demo, query, transport, label) {
 
 test('demo page: two users chat in room-a, ack tick, leave shows "User left" (default transports)',
   { timeout: 120000 }, async () => {
-    const demo = await startDemo(await freePort());
+    const demo = await startDemo(await freePort(), { staticDir: WWW });
     try {
       await chatFlow(demo, '', 'websocket', 'websocket');
     } finally {
-      await demo.stop();
+      await demo.close();
     }
   });
 
 test('demo page: the same flow forced to polling (?transports=polling)',
   { timeout: 120000 }, async () => {
-    const demo = await startDemo(await freePort());
+    const demo = await startDemo(await freePort(), { staticDir: WWW });
     try {
       await chatFlow(demo, '?transports=polling', 'polling', 'polling');
     } finally {
-      await demo.stop();
+      await demo.close();
     }
   });
 
 test('demo page: server restart shows reconnecting, then reconnects, rejoins and chats',
   { timeout: 120000 }, async () => {
     const port = await freePort();
-    let demo = await startDemo(port);
+    let demo = await startDemo(port, { staticDir: WWW });
     try {
       const u1 = await openUser(demo.url, 'Alice');
       const u2 = await openUser(`${demo.url}/?transports=polling`, 'Bob');
@@ -214,7 +162,7 @@ test('demo page: server restart shows reconnecting, then reconnects, rejoins and
       await waitText(u2.page, '#messages li.msg .text', 'before the restart');
       const oldId = await u1.page.textContent('#sid');
 
-      await demo.stop();
+      await demo.close();
       await waitState(u1.page, 'reconnecting');
       await waitState(u2.page, 'reconnecting');
       // Sent while offline: buffered, no tick yet; delivered and ticked after reconnecting.
@@ -224,7 +172,7 @@ test('demo page: server restart shows reconnecting, then reconnects, rejoins and
         .waitFor({ timeout: WAIT });
       await shoot(u1, 'demo-reconnecting-user1.png');
 
-      demo = await startDemo(port);
+      demo = await startDemo(port, { staticDir: WWW });
       await waitState(u1.page, 'connected');
       await waitState(u2.page, 'connected');
       assert.notEqual(await u1.page.textContent('#sid'), oldId);
@@ -244,6 +192,6 @@ test('demo page: server restart shows reconnecting, then reconnects, rejoins and
       await shoot(u2, 'demo-reconnected-user2.png');
       await close(u1, u2);
     } finally {
-      await demo.stop();
+      await demo.close();
     }
   });

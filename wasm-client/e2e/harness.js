@@ -1,24 +1,13 @@
 // Test harness: the official Node socket.io server, a static file server for the package,
 // and headless Chromium (Debian's, driven by playwright-core).
 import http from 'node:http';
-import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { Server } from 'socket.io';
 import { chromium } from 'playwright-core';
 
-/** A TCP port nobody listens on right now. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../tests/support/sockeye-demo.mjs';
 
 /**
  * Starts a socket.io 4.8 server on `port` speaking the test contract:

@@ -3,46 +3,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort, startStatic, launchChromium, openPage } from './harness.js';
+import { startDemo, killDemos } from '../../tests/support/sockeye-demo.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PKG = process.env.SOCKEYE_PKG || path.resolve(HERE, '..', 'pkg');
 const MODULE = process.env.SOCKEYE_MODULE || '/index.js';
-const DEMO = process.env.SOCKEYE_DEMO || path.resolve(HERE, '..', '..', 'target', 'debug', 'sockeye-demo');
 const FAST = { reconnectionDelay: 100, reconnectionDelayMax: 200 };
-
-/** Starts `sockeye-demo --port PORT` and resolves once it logs that it listens. */
-function startDemo(port) {
-  const child = spawn(DEMO, ['--port', String(port), '--host', '127.0.0.1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sockeye-demo did not start:\n${out}`)), 20000);
-    const onData = (d) => {
-      out += d;
-      if (/listening/.test(out)) {
-        clearTimeout(timer);
-        resolve({
-          url: `http://127.0.0.1:${port}`,
-          close: () => new Promise((r) => {
-            if (child.exitCode !== null) { r(); return; }
-            child.once('exit', () => r());
-            child.kill('SIGTERM');
-          }),
-        });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`sockeye-demo exited (${code}):\n${out}`));
-    });
-  });
-}
 
 // A hung test fails instead of holding the run.
 const T = { timeout: 60000 };
@@ -56,6 +24,7 @@ before(async () => {
 after(async () => {
   await browser.close();
   await files.close();
+  killDemos();
 });
 
 async function withDemo(body) {
