@@ -473,50 +473,39 @@ impl SessionTask {
             }
             _ => None,
         };
-        if let Some((recovered, pid)) = restored {
-            tracing::debug!(sid = %recovered.sid, "connection state recovered");
-            let socket = SocketRef::new(
-                ns,
-                self.handle.clone(),
-                self.info.clone(),
-                auth,
-                Some((recovered.sid.clone(), pid)),
-            );
-            let tx = self.handle.tx.clone();
-            tokio::spawn(async move {
-                let result = socket
-                    .join(recovered.rooms)
-                    .await
-                    .map_err(|e| ConnectError::new(e.to_string()));
-                let missed = recovered.missed;
-                let _ = tx
-                    .send(Input::Connected {
-                        socket,
-                        result,
-                        missed,
-                    })
-                    .await;
-            });
-            return;
-        }
-        let socket = SocketRef::new(ns, self.handle.clone(), self.info.clone(), auth, None);
+        // A recovered socket gets its old id and rooms back and skips the middlewares; a new
+        // one runs them and joins its own room. Either way the session task hears the outcome
+        // as `Input::Connected`.
+        let (socket, recovered) = match restored {
+            Some((recovered, pid)) => {
+                tracing::debug!(sid = %recovered.sid, "connection state recovered");
+                let restored_ids = Some((recovered.sid.clone(), pid));
+                let socket = SocketRef::new(
+                    ns,
+                    self.handle.clone(),
+                    self.info.clone(),
+                    auth,
+                    restored_ids,
+                );
+                (socket, Some(recovered))
+            }
+            None => (
+                SocketRef::new(ns, self.handle.clone(), self.info.clone(), auth, None),
+                None,
+            ),
+        };
         let tx = self.handle.tx.clone();
         tokio::spawn(async move {
-            let mut result = Ok(());
-            for m in socket.namespace().middlewares() {
-                if let Err(e) = m(socket.connect_ctx()).await {
-                    result = Err(e);
-                    break;
+            let (result, missed) = match recovered {
+                Some(recovered) => {
+                    let result = socket
+                        .join(recovered.rooms)
+                        .await
+                        .map_err(|e| ConnectError::new(e.to_string()));
+                    (result, recovered.missed)
                 }
-            }
-            if result.is_ok() {
-                // The socket is in its own room before the client hears it is connected.
-                if let Err(e) = socket.join(socket.id().to_owned()).await {
-                    tracing::warn!("adapter: {e}");
-                    result = Err(ConnectError::new("adapter failure"));
-                }
-            }
-            let missed = Vec::new();
+                None => (admit(&socket).await, Vec::new()),
+            };
             let _ = tx
                 .send(Input::Connected {
                     socket,
@@ -557,4 +546,16 @@ impl SessionTask {
             socket.closed(reason);
         }
     }
+}
+
+/// Runs the namespace's middlewares for a new socket, then puts it in its own room (before
+/// the client hears it is connected).
+async fn admit(socket: &SocketRef) -> Result<(), ConnectError> {
+    for m in socket.namespace().middlewares() {
+        m(socket.connect_ctx()).await?;
+    }
+    socket.join(socket.id().to_owned()).await.map_err(|e| {
+        tracing::warn!("adapter: {e}");
+        ConnectError::new("adapter failure")
+    })
 }
