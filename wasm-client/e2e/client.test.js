@@ -1,35 +1,15 @@
 // sockeye-client in headless Chromium against the official Node socket.io 4.8 server.
 // Each test opens a fresh page; the servers run in this process on free ports.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { eventually, freePort, startScripted, startSocketIo, startStatic, launchChromium, openPage } from './harness.js';
+import { eventually, freePort, startScripted, startSocketIo, usePackagePages, FAST, T } from './harness.js';
 
-const PKG = process.env.SOCKEYE_PKG
-  || path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'pkg');
-const MODULE = process.env.SOCKEYE_MODULE || '/index.js';
-// Fast reconnection, so that restarts take well under a second.
-const FAST = { reconnectionDelay: 100, reconnectionDelayMax: 200 };
-
-// A hung test fails instead of holding the run.
-const T = { timeout: 60000 };
-
-let browser;
-let files;
-before(async () => {
-  browser = await launchChromium();
-  files = await startStatic(PKG, MODULE);
-});
-after(async () => {
-  await browser.close();
-  await files.close();
-});
+const newPage = usePackagePages();
 
 /** Runs `body(page, server)` against a fresh socket.io server. */
 async function withServer(body, serverOpts) {
   const server = await startSocketIo(await freePort(), serverOpts);
-  const page = await openPage(browser.context, files.url);
+  const page = await newPage();
   try {
     await body(page, server);
   } finally {
@@ -229,7 +209,7 @@ test('upgrade from polling to websocket', T, () => withServer(async (page, serve
 test('reconnects after the server restarts; emits made offline are buffered', T, async () => {
   const port = await freePort();
   let server = await startSocketIo(port);
-  const page = await openPage(browser.context, files.url);
+  const page = await newPage();
   try {
     await page.evaluate(async ({ url, FAST }) => {
       window.s = sio.io(url, FAST);
@@ -306,7 +286,7 @@ test('garbage from the server becomes connect_error / disconnect events, never a
   const open = '0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}';
   const garbage = await startScripted(await freePort(), ['not engine.io \u001e at all']);
   const broken = await startScripted(await freePort(), [open, '40{"sid":"s1"}', '4garbage']);
-  const page = await openPage(browser.context, files.url);
+  const page = await newPage();
   try {
     const r = await page.evaluate(async ({ garbageUrl, brokenUrl }) => {
       const a = sio.io(garbageUrl, { transports: ['polling'], reconnection: false });

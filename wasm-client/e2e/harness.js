@@ -6,6 +6,8 @@ import path from 'node:path';
 import os from 'node:os';
 import { Server } from 'socket.io';
 import { chromium } from 'playwright-core';
+import { before, after } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
 export { freePort } from '../../tests/support/sockeye-demo.mjs';
 
@@ -203,4 +205,32 @@ export function startScripted(port, bodies) {
       }),
     }));
   });
+}
+
+/** Fast reconnection, so that restarts take well under a second. */
+export const FAST = { reconnectionDelay: 100, reconnectionDelayMax: 200 };
+
+/** Test options: a hung test fails instead of holding the run. */
+export const T = { timeout: 60000 };
+
+/**
+ * Registers hooks that launch Chromium and serve the package under test (`SOCKEYE_PKG`,
+ * default `wasm-client/pkg`, loaded as `SOCKEYE_MODULE`, default `/index.js`) for the whole
+ * file; returns `newPage()`, a fresh page with the package loaded as `window.sio`.
+ */
+export function usePackagePages() {
+  const pkg = process.env.SOCKEYE_PKG
+    || path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'pkg');
+  const module = process.env.SOCKEYE_MODULE || '/index.js';
+  let browser;
+  let files;
+  before(async () => {
+    browser = await launchChromium();
+    files = await startStatic(pkg, module);
+  });
+  after(async () => {
+    await browser.close();
+    await files.close();
+  });
+  return () => openPage(browser.context, files.url);
 }

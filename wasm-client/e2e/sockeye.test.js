@@ -1,35 +1,16 @@
 // sockeye-client in headless Chromium against the sockeye server (`sockeye-demo`, its demo
 // event contract: `echo`, `join`, `chat`), started by the test on a free port.
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, startStatic, launchChromium, openPage } from './harness.js';
+import { freePort, usePackagePages, FAST, T } from './harness.js';
 import { startDemo, killDemos } from '../../tests/support/sockeye-demo.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const PKG = process.env.SOCKEYE_PKG || path.resolve(HERE, '..', 'pkg');
-const MODULE = process.env.SOCKEYE_MODULE || '/index.js';
-const FAST = { reconnectionDelay: 100, reconnectionDelayMax: 200 };
-
-// A hung test fails instead of holding the run.
-const T = { timeout: 60000 };
-
-let browser;
-let files;
-before(async () => {
-  browser = await launchChromium();
-  files = await startStatic(PKG, MODULE);
-});
-after(async () => {
-  await browser.close();
-  await files.close();
-  killDemos();
-});
+const newPage = usePackagePages();
+after(killDemos);
 
 async function withDemo(body) {
   const demo = await startDemo(await freePort());
-  const page = await openPage(browser.context, files.url);
+  const page = await newPage();
   try {
     await body(page, demo);
   } finally {
@@ -92,7 +73,7 @@ test('sockeye: rooms and chat between two clients', T, () => withDemo(async (pag
 test('sockeye: reconnects after the server restarts; offline emits are buffered', T, async () => {
   const port = await freePort();
   let demo = await startDemo(port);
-  const page = await openPage(browser.context, files.url);
+  const page = await newPage();
   try {
     await page.evaluate(async ({ url, FAST }) => {
       window.s = sio.io(url, FAST);
