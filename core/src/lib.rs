@@ -15,7 +15,7 @@
 //!
 //! ```
 //! use sockeye_core::engine::client::Transmit;
-//! use sockeye_core::engine::server::{self, Session, Transmit as ServerTransmit};
+//! use sockeye_core::engine::server::{self, Machine, Transmit as ServerTransmit};
 //! use sockeye_core::engine::Transport;
 //! use sockeye_core::socket::client::{Client, Config, Event};
 //! use sockeye_core::socket::server::{self as sio, Connection};
@@ -27,10 +27,17 @@
 //! client.connect(now, "/", None).unwrap();
 //! assert_eq!(client.poll_transmit(), Some(Transmit::PollGet { sid: None }));
 //!
-//! // The server answers it (the session id would come from a CSPRNG).
-//! let mut session = Session::new("sid-1", Transport::Polling, server::Config::default(), now);
-//! session.handle_poll_get(now).unwrap();
-//! let Some(ServerTransmit::PollResponse(body)) = session.poll_transmit() else { panic!() };
+//! // The server opens a connection for it (the session id would come from a CSPRNG) and
+//! // answers the handshake request with the `open` packet.
+//! let mut conn = Connection::new(
+//!     "sid-1",
+//!     Transport::Polling,
+//!     server::Config::default(),
+//!     sio::Config::default(),
+//!     now,
+//! );
+//! conn.handle_poll_get(now).unwrap();
+//! let Some(ServerTransmit::PollResponse(body)) = conn.poll_transmit() else { panic!() };
 //! client.handle_poll_response(now, Str::from_utf8(body).unwrap()).unwrap();
 //! assert_eq!(client.poll_event(), Some(Event::Open));
 //!
@@ -41,13 +48,13 @@
 //! }
 //! assert!(wire.contains(&Transmit::PollPost { sid: Str::from("sid-1"), body: "40".into() }));
 //!
-//! // On the server, the POST body becomes a connect request for the Socket.IO layer.
-//! let mut conn = Connection::new(sio::Config::default(), now);
-//! session.handle_poll_post(now, Str::from("40")).unwrap();
-//! while let Some(server::Event::Message(m)) = session.poll_event() {
-//!     conn.handle_message(now, m);
-//! }
-//! assert!(matches!(conn.poll_event(), Some(sio::Event::ConnectRequest { .. })));
+//! // On the server, the POST body becomes a connect request for the application.
+//! conn.handle_poll_post(now, Str::from("40")).unwrap();
+//! assert_eq!(
+//!     conn.poll_event(),
+//!     Some(sio::Event::Connect { nsp: Str::from("/"), auth: None })
+//! );
+//! conn.accept("/", "socket-1", None).unwrap();
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

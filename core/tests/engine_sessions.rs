@@ -130,6 +130,20 @@ fn client_close_packet_closes_the_session() {
 }
 
 #[test]
+fn client_close_while_a_poll_is_pending_releases_it_with_a_noop() {
+    let mut s = polling(Config::default());
+    s.handle_poll_get(t(1)).unwrap();
+    assert!(drain(&mut s).is_empty(), "the GET waits");
+    s.handle_poll_post(t(2), Str::from("1")).unwrap();
+    let out = drain(&mut s);
+    assert_eq!(out.len(), 1);
+    assert_eq!(body(&out[0]), "6");
+    assert_eq!(events(&mut s), vec![Event::Closed(CloseReason::PeerClose)]);
+    assert!(s.is_closed());
+    assert_eq!(s.handle_poll_get(t(3)), Err(SessionError::Closed));
+}
+
+#[test]
 fn unexpected_packets_from_the_client_close_the_session() {
     let mut s = polling(Config::default());
     assert!(s.handle_poll_post(t(1), Str::from("5")).is_err());

@@ -43,16 +43,33 @@ fn disconnects(sim: &Sim) -> Vec<DisconnectReason> {
     })
 }
 
-fn server_events(sim: &Sim) -> Vec<(String, String, usize, Option<u64>)> {
+/// The server's events: (namespace, name, arguments, attachment count, ack id).
+fn server_events(sim: &Sim) -> Vec<(String, String, String, usize, Option<u64>)> {
     sim.server_seen(|s| match s {
         Seen::Sio(SioEvent::Event {
             nsp,
-            data,
+            name,
+            args,
             attachments,
             id,
-        }) => Some((nsp.to_string(), data.to_string(), attachments.len(), *id)),
+        }) => Some((
+            nsp.to_string(),
+            name.to_string(),
+            args.to_string(),
+            attachments.len(),
+            *id,
+        )),
         _ => None,
     })
+}
+
+/// The server's events as (name, arguments).
+fn names_and_args(sim: &Sim) -> Vec<(String, String)> {
+    server_events(sim).into_iter().map(|e| (e.1, e.2)).collect()
+}
+
+fn pair(name: &str, args: &str) -> (String, String) {
+    (name.to_string(), args.to_string())
 }
 
 #[test]
@@ -62,7 +79,7 @@ fn handshake_over_polling_connects_namespace_with_auth() {
     assert_eq!(connects(&sim), vec![("/".into(), "/#1".into(), false)]);
     assert!(sim.client.is_connected("/"));
     let auths = sim.server_seen(|s| match s {
-        Seen::Sio(SioEvent::ConnectRequest { nsp, auth }) => Some((nsp.to_string(), auth.clone())),
+        Seen::Sio(SioEvent::Connect { nsp, auth }) => Some((nsp.to_string(), auth.clone())),
         _ => None,
     });
     assert_eq!(
@@ -108,6 +125,7 @@ fn upgrade_from_polling_to_websocket_then_traffic_flows_on_websocket() {
         .emit_with_ack(sim.now, "/", Str::from(r#"["echo",1]"#), vec![], None)
         .unwrap();
     sim.pump();
+    assert!(!sim.wire.is_empty());
     assert!(
         sim.wire.iter().all(|t| matches!(t, CTx::Ws(_))),
         "after the upgrade only WebSocket frames go out: {:?}",
@@ -117,7 +135,8 @@ fn upgrade_from_polling_to_websocket_then_traffic_flows_on_websocket() {
         Event::Ack { id, data, .. } => Some((*id, data.to_string())),
         _ => None,
     });
-    assert_eq!(acks, vec![(id, r#"["echo",1]"#.to_string())]);
+    // The server's echo acks with the event's arguments.
+    assert_eq!(acks, vec![(id, "[1]".to_string())]);
 }
 
 #[test]
@@ -230,7 +249,7 @@ fn acks_both_ways_and_timeouts() {
     sim.pump();
     assert_eq!(
         server_events(&sim),
-        vec![("/".into(), r#"["hi",{"a":1}]"#.into(), 0, Some(id))]
+        vec![("/".into(), "hi".into(), r#"[{"a":1}]"#.into(), 0, Some(id))]
     );
     sim.advance(ms(1000));
     let failed = sim.client_events(|e| match e {
@@ -280,7 +299,7 @@ fn acks_both_ways_and_timeouts() {
         .unwrap();
     sim.pump();
     let answered = sim.server_seen(|s| match s {
-        Seen::Sio(SioEvent::Ack { id, data, .. }) => Some((*id, data.to_string())),
+        Seen::Sio(SioEvent::Ack { id, args, .. }) => Some((*id, args.to_string())),
         _ => None,
     });
     assert_eq!(answered, vec![(sid, r#"["answer"]"#.to_string())]);
@@ -320,13 +339,21 @@ fn binary_events_both_ways_over_every_transport() {
         sim.pump();
         let got = sim.server_seen(|s| match s {
             Seen::Sio(SioEvent::Event {
-                data, attachments, ..
-            }) => Some((data.to_string(), attachments.clone())),
+                name,
+                args,
+                attachments,
+                ..
+            }) => Some((name.to_string(), args.to_string(), attachments.clone())),
             _ => None,
         });
+        let args = r#"[{"_placeholder":true,"num":0},{"x":{"_placeholder":true,"num":1}}]"#;
         assert_eq!(
             got,
-            vec![(data.to_string(), vec![a.clone(), b.clone()])],
+            vec![(
+                "upload".to_string(),
+                args.to_string(),
+                vec![a.clone(), b.clone()]
+            )],
             "{transports:?}"
         );
         // The echo ack carries the binaries back.
@@ -458,8 +485,10 @@ fn emits_while_offline_are_buffered_and_sent_in_order_on_connect() {
         .unwrap();
     assert!(!sim.client.emit_volatile("/", Str::from(r#"["v"]"#), vec![]));
     sim.pump();
-    let names: Vec<String> = server_events(&sim).into_iter().map(|e| e.1).collect();
-    assert_eq!(names, vec![r#"["a",1]"#, r#"["b",2]"#]);
+    assert_eq!(
+        names_and_args(&sim),
+        vec![pair("a", "[1]"), pair("b", "[2]")]
+    );
 
     // Dropped connection: emits buffer again and flush after reconnection.
     sim.clear();
@@ -469,8 +498,7 @@ fn emits_while_offline_are_buffered_and_sent_in_order_on_connect() {
         .unwrap();
     sim.restart_server();
     sim.advance(ms(10_000));
-    let names: Vec<String> = server_events(&sim).into_iter().map(|e| e.1).collect();
-    assert_eq!(names, vec![r#"["c",3]"#]);
+    assert_eq!(names_and_args(&sim), vec![pair("c", "[3]")]);
 }
 
 #[test]
@@ -485,27 +513,64 @@ fn offline_buffer_is_bounded() {
 }
 
 #[test]
-fn connection_state_recovery_sends_pid_and_offset_and_is_recovered() {
+fn connection_state_recovery_restores_the_socket_and_replays_missed_packets() {
     let mut sim = Sim::new(Sim::config(WEBSOCKET));
-    sim.policy = Policy::AcceptWithPid("pid-1");
+    sim.policy = Policy::Recover { max_age: 60_000 };
     sim.connect("/", Some(r#"{"token":"t"}"#));
+    let first = connects(&sim);
+    assert_eq!(first.len(), 1);
+    assert!(!first[0].2, "a first connection is not a recovery");
     // With recovery on, the server appends each packet's offset as the last argument.
-    sim.server_emit("/", r#"["news",1,"off-1"]"#, vec![], None);
-    sim.server_emit("/", r#"["news",2,"off-2"]"#, vec![], None);
+    sim.server_emit("/", r#"["news",1]"#, vec![], None);
+    sim.server_emit("/", r#"["news",2]"#, vec![], None);
+    let got = sim.client_events(|e| match e {
+        Event::Event { data, .. } => Some(data.to_string()),
+        _ => None,
+    });
+    assert_eq!(got, vec![r#"["news",1,"off-1"]"#, r#"["news",2,"off-2"]"#]);
     sim.clear();
     sim.drop_ws();
     assert_eq!(disconnects(&sim), vec![DisconnectReason::TransportClose]);
+    // While the client is away: one broadcast reaches its room, another does not.
+    let sid = first[0].1.clone();
+    sim.broadcast(&[&sid], r#"["missed",3]"#);
+    sim.broadcast(&["elsewhere"], r#"["not-for-me"]"#);
     sim.advance(ms(10_000));
     let auths = sim.server_seen(|s| match s {
-        Seen::Sio(SioEvent::ConnectRequest { auth, .. }) => auth.clone(),
+        Seen::Sio(SioEvent::Connect { auth, .. }) => auth.clone(),
         _ => None,
     });
     assert_eq!(
         auths,
-        vec![Str::from(r#"{"pid":"pid-1","offset":"off-2","token":"t"}"#)]
+        vec![Str::from(r#"{"pid":"pid1","offset":"off-2","token":"t"}"#)]
     );
-    assert_eq!(connects(&sim).len(), 1);
-    assert!(connects(&sim)[0].2, "same pid: recovered");
+    assert_eq!(sim.recovered, 1);
+    assert_eq!(connects(&sim), vec![("/".into(), sid, true)]);
+    let replayed = sim.client_events(|e| match e {
+        Event::Event { data, .. } => Some(data.to_string()),
+        _ => None,
+    });
+    assert_eq!(replayed, vec![r#"["missed",3,"off-3"]"#]);
+}
+
+#[test]
+fn connection_state_is_not_recovered_after_max_age() {
+    let mut sim = Sim::new(Sim::config(WEBSOCKET));
+    sim.policy = Policy::Recover { max_age: 2_000 };
+    sim.connect("/", None);
+    sim.server_emit("/", r#"["news"]"#, vec![], None);
+    let sid = connects(&sim)[0].1.clone();
+    sim.clear();
+    // The server dies for longer than max_age: the pid is forgotten.
+    sim.kill_server();
+    sim.advance(ms(3_000));
+    sim.restart_server();
+    sim.advance(ms(30_000));
+    assert_eq!(sim.recovered, 0);
+    let again = connects(&sim);
+    assert_eq!(again.len(), 1);
+    assert!(!again[0].2, "not recovered");
+    assert_ne!(again[0].1, sid, "a new socket id");
 }
 
 #[test]
@@ -641,7 +706,7 @@ fn auth_is_requested_before_every_connect() {
     sim.pump();
     assert!(sim.client.is_connected("/"));
     let auths = sim.server_seen(|s| match s {
-        Seen::Sio(SioEvent::ConnectRequest { auth, .. }) => auth.clone(),
+        Seen::Sio(SioEvent::Connect { auth, .. }) => auth.clone(),
         _ => None,
     });
     assert_eq!(auths, vec![Str::from(r#"{"token":"two"}"#)]);
@@ -663,7 +728,7 @@ fn set_auth_changes_the_next_connect() {
     sim.restart_server();
     sim.advance(ms(10_000));
     let auths = sim.server_seen(|s| match s {
-        Seen::Sio(SioEvent::ConnectRequest { auth, .. }) => auth.clone(),
+        Seen::Sio(SioEvent::Connect { auth, .. }) => auth.clone(),
         _ => None,
     });
     assert_eq!(auths, vec![Str::from(r#"{"token":"new"}"#)]);

@@ -586,8 +586,16 @@ impl Session {
         }
         if self.poll_pending {
             self.poll_pending = false;
+            // A client that sent `close` itself is done with the session: its pending poll
+            // is released with a `noop`, as the reference server does; otherwise the poll
+            // carries our `close`.
+            let body: &'static [u8] = if reason == CloseReason::PeerClose {
+                b"6"
+            } else {
+                b"1"
+            };
             self.transmits
-                .push_back(Transmit::PollResponse(Bytes::from_static(b"1")));
+                .push_back(Transmit::PollResponse(Bytes::from_static(body)));
         }
         if self.transport == Transport::WebSocket || self.upgrade != Upgrade::None {
             self.transmits.push_back(Transmit::CloseWs);
@@ -600,5 +608,104 @@ impl Session {
         self.pong_deadline = None;
         self.state = State::Closed(reason);
         self.events.push_back(Event::Closed(reason));
+    }
+}
+
+/// The transport side of a server-side session state machine: the Engine.IO [`Session`]
+/// itself, or a protocol composed over it (`socket::server::Connection`). The I/O layer
+/// drives any of them the same way — wire events in, [`Transmit`]s and timers out — and
+/// hands the machine's own events to the layer above.
+///
+/// Every input method forwards to the session, then calls [`Machine::after_input`], where a
+/// composition moves the session's events into its own state.
+pub trait Machine {
+    /// What the machine reports to the layer above.
+    type Event;
+
+    /// The Engine.IO session.
+    fn session(&self) -> &Session;
+    /// The Engine.IO session, mutably.
+    fn session_mut(&mut self) -> &mut Session;
+    /// Runs after every input (default: nothing).
+    fn after_input(&mut self, now: Instant) {
+        let _ = now;
+    }
+    /// The next event for the layer above. Call until `None` after each input, then drain
+    /// [`Machine::poll_transmit`].
+    fn poll_event(&mut self) -> Option<Self::Event>;
+
+    /// A polling `GET` ([`Session::handle_poll_get`]).
+    fn handle_poll_get(&mut self, now: Instant) -> Result<(), SessionError> {
+        let r = self.session_mut().handle_poll_get(now);
+        self.after_input(now);
+        r
+    }
+    /// A polling `POST` body ([`Session::handle_poll_post`]).
+    fn handle_poll_post(&mut self, now: Instant, body: Str) -> Result<(), SessionError> {
+        let r = self.session_mut().handle_poll_post(now, body);
+        self.after_input(now);
+        r
+    }
+    /// The pending `GET` went away ([`Session::handle_poll_closed`]).
+    fn handle_poll_closed(&mut self, now: Instant) {
+        self.session_mut().handle_poll_closed(now);
+        self.after_input(now);
+    }
+    /// A WebSocket opened for this session ([`Session::handle_ws_attach`]).
+    fn handle_ws_attach(&mut self, now: Instant) -> Result<(), SessionError> {
+        let r = self.session_mut().handle_ws_attach(now);
+        self.after_input(now);
+        r
+    }
+    /// A WebSocket frame ([`Session::handle_ws_frame`]).
+    fn handle_ws_frame(&mut self, now: Instant, frame: Frame) -> Result<(), SessionError> {
+        let r = self.session_mut().handle_ws_frame(now, frame);
+        self.after_input(now);
+        r
+    }
+    /// The WebSocket closed ([`Session::handle_ws_closed`]).
+    fn handle_ws_closed(&mut self, now: Instant) {
+        self.session_mut().handle_ws_closed(now);
+        self.after_input(now);
+    }
+    /// A message encoded once for many sessions ([`Session::send_prepared`]).
+    fn send_prepared(&mut self, now: Instant, message: Prepared) -> Result<(), SessionError> {
+        let r = self.session_mut().send_prepared(message);
+        self.after_input(now);
+        r
+    }
+    /// Closes the session ([`Session::close`]).
+    fn close(&mut self, now: Instant, reason: CloseReason) {
+        self.session_mut().close(now, reason);
+        self.after_input(now);
+    }
+    /// The next deadline ([`Session::poll_timeout`]); a composition adds its own timers.
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.session().poll_timeout()
+    }
+    /// Runs the timers due at `now` ([`Session::handle_timeout`]).
+    fn handle_timeout(&mut self, now: Instant) {
+        self.session_mut().handle_timeout(now);
+        self.after_input(now);
+    }
+    /// The next thing to write ([`Session::poll_transmit`]).
+    fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.session_mut().poll_transmit()
+    }
+}
+
+impl Machine for Session {
+    type Event = Event;
+
+    fn session(&self) -> &Session {
+        self
+    }
+
+    fn session_mut(&mut self) -> &mut Session {
+        self
+    }
+
+    fn poll_event(&mut self) -> Option<Event> {
+        Session::poll_event(self)
     }
 }

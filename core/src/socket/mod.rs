@@ -6,13 +6,16 @@
 //!   Engine.IO messages.
 //! - [`backoff`]: reconnection delays, as pure seeded functions.
 //! - [`client`]: the client: namespaces, acks, offline buffer, reconnection, recovery.
-//! - [`server`]: the server side of one connection: namespace connects, acks, recovery offsets.
+//! - [`server`]: the server side of one connection: the Engine.IO session and the Socket.IO
+//!   namespaces above it, composed into one state machine.
+//! - [`recovery`]: connection state recovery's store (offsets, missed packets, expiry).
 
 mod acks;
 pub mod backoff;
 pub mod client;
 pub mod packet;
 pub mod parser;
+pub mod recovery;
 pub mod server;
 
 pub use packet::{Packet, PacketError, PacketType};

@@ -1,28 +1,37 @@
-//! The Socket.IO side of one server connection (one Engine.IO session).
+//! The server side of one client connection: the Engine.IO [`Session`] and the Socket.IO
+//! state above it, composed into one state machine, as [`crate::socket::client::Client`] is
+//! for the client role.
 //!
-//! It decodes the client's messages into namespace connects, events and acks, tracks the ack
-//! ids of server → client emits with their timeouts, and encodes what the server sends.
-//! Namespaces, rooms and handlers are the server crate's business: a connect request becomes
-//! [`Event::ConnectRequest`], answered with [`Connection::accept`] or [`Connection::reject`].
+//! The I/O layer drives it through [`Machine`] (polling requests, WebSocket frames, timers,
+//! transmits); the application answers its [`Event`]s with commands: a connect request with
+//! [`Connection::accept`] or [`Connection::reject`], an event with [`Connection::ack`], and
+//! sends with [`Connection::emit`] / [`Connection::emit_with_ack`]. The close policy lives
+//! here: a client that breaks the Socket.IO protocol is closed with a parse error, one that
+//! joins no namespace in time is closed (`forced close`), and when the session closes every
+//! connected namespace gets its [`Event::Disconnect`] before [`Event::Closed`].
+//!
+//! Events reach the application with the event name and the arguments already split, from
+//! the one scan of the JSON the decoder makes.
 
-use crate::engine::Message;
+use crate::engine::server::{self as engine, Machine, Session};
+use crate::engine::{CloseReason, Message, Transport};
 use crate::json;
 use crate::socket::acks::Acks;
-use crate::socket::packet::{Packet, PacketType};
+use crate::socket::packet::{Packet, PacketError, PacketType};
 use crate::socket::parser::{self, Decoder, ParseError, DEFAULT_MAX_ATTACHMENTS};
 use crate::{Instant, Str};
 use bytes::Bytes;
 use core::time::Duration;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-/// Connection settings.
+/// Socket.IO settings of a connection.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Config {
     /// Most attachments per binary packet (default 10).
     pub max_attachments: usize,
-    /// How long a client may stay without any namespace connected before
-    /// [`Event::ConnectTimeout`] (default 45 s, as the reference server's `connectTimeout`).
+    /// How long a client may stay without any namespace connected before the session is
+    /// closed (default 45 s, as the reference server's `connectTimeout`).
     pub connect_timeout: Duration,
 }
 
@@ -35,13 +44,81 @@ impl Default for Config {
     }
 }
 
-/// Something the client did, for the server.
+/// Why a socket left its namespace, as socket.io names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// The client left the namespace (`socket.disconnect()` on the client).
+    ClientNamespaceDisconnect,
+    /// The server removed it ([`Connection::disconnect`]).
+    ServerNamespaceDisconnect,
+    /// The connection was lost or closed by the client.
+    TransportClose,
+    /// The transport failed, or the client broke the protocol or its bounds.
+    TransportError,
+    /// No heartbeat in time.
+    PingTimeout,
+    /// The client sent something that is not Socket.IO.
+    ParseError,
+    /// The server closed the connection.
+    ForcedClose,
+    /// The server is shutting down.
+    ServerShuttingDown,
+}
+
+impl DisconnectReason {
+    /// The reason as socket.io spells it (`"transport close"`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisconnectReason::ClientNamespaceDisconnect => "client namespace disconnect",
+            DisconnectReason::ServerNamespaceDisconnect => "server namespace disconnect",
+            DisconnectReason::TransportClose => "transport close",
+            DisconnectReason::TransportError => "transport error",
+            DisconnectReason::PingTimeout => "ping timeout",
+            DisconnectReason::ParseError => "parse error",
+            DisconnectReason::ForcedClose => "forced close",
+            DisconnectReason::ServerShuttingDown => "server shutting down",
+        }
+    }
+
+    /// The reason of the sockets of a session that closed with `reason`.
+    pub fn from_close(reason: CloseReason) -> DisconnectReason {
+        match reason {
+            CloseReason::TransportClose | CloseReason::PeerClose => {
+                DisconnectReason::TransportClose
+            }
+            CloseReason::PingTimeout => DisconnectReason::PingTimeout,
+            CloseReason::ParseError => DisconnectReason::ParseError,
+            CloseReason::ForcedClose => DisconnectReason::ForcedClose,
+            CloseReason::ServerShutdown => DisconnectReason::ServerShuttingDown,
+            _ => DisconnectReason::TransportError,
+        }
+    }
+
+    /// Whether a socket that left for this reason may have its state recovered (it lost its
+    /// connection rather than leaving on purpose).
+    pub fn is_recoverable(self) -> bool {
+        !matches!(
+            self,
+            DisconnectReason::ClientNamespaceDisconnect
+                | DisconnectReason::ServerNamespaceDisconnect
+        )
+    }
+}
+
+impl core::fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Something that happened on the connection, for the application.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
     /// The client asks to join `nsp`, with its `auth` object (raw JSON), if any. Answer with
     /// [`Connection::accept`] or [`Connection::reject`].
-    ConnectRequest {
+    Connect {
         /// Namespace.
         nsp: Str,
         /// The client's auth payload (a JSON object), if any.
@@ -51,8 +128,10 @@ pub enum Event {
     Event {
         /// Namespace.
         nsp: Str,
-        /// Raw JSON array `["name", ...args]` (with placeholders for binary).
-        data: Str,
+        /// The event name (unescaped; the raw text if the client sent a number).
+        name: Str,
+        /// The arguments, a raw JSON array (with placeholders for binary).
+        args: Str,
         /// Binary attachments.
         attachments: Vec<Bytes>,
         /// Ack id, if the client wants an answer ([`Connection::ack`]).
@@ -64,8 +143,8 @@ pub enum Event {
         nsp: Str,
         /// The ack id [`Connection::emit_with_ack`] returned.
         id: u64,
-        /// Raw JSON array of the ack's arguments.
-        data: Str,
+        /// The ack's arguments, a raw JSON array.
+        args: Str,
         /// Binary attachments.
         attachments: Vec<Bytes>,
     },
@@ -76,25 +155,30 @@ pub enum Event {
         /// Ack id.
         id: u64,
     },
-    /// The client left `nsp`.
+    /// The socket of `nsp` left: the client left, the server disconnected it, or the
+    /// session closed. Exactly once per accepted namespace; its pending acks are dropped.
     Disconnect {
         /// Namespace.
         nsp: Str,
+        /// Why.
+        reason: DisconnectReason,
     },
-    /// No namespace was joined within `connect_timeout`: close the Engine.IO session.
-    ConnectTimeout,
-    /// The client sent something that is not Socket.IO: close the Engine.IO session with a
-    /// parse error.
-    ProtocolError(ParseError),
+    /// The session moved from polling to WebSocket.
+    Upgraded,
+    /// The session closed (after the [`Event::Disconnect`] of every namespace). Last event.
+    Closed(CloseReason),
 }
 
-/// Why something could not be sent.
+/// Why a command could not be carried out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SendError {
     /// The namespace is not connected on this connection.
     #[error("namespace not connected")]
     NotConnected,
+    /// The session is closed.
+    #[error("connection closed")]
+    Closed,
 }
 
 #[derive(Debug, Default)]
@@ -102,35 +186,49 @@ struct Namespace {
     acks: Acks,
 }
 
-/// The Socket.IO state of one server connection.
+/// One client connection, server side: an Engine.IO session and its Socket.IO namespaces.
 #[derive(Debug)]
 pub struct Connection {
+    session: Session,
     config: Config,
     decoder: Decoder,
     namespaces: BTreeMap<Str, Namespace>,
-    pending_connects: Vec<Str>,
+    pending_connects: BTreeSet<Str>,
     connect_deadline: Option<Instant>,
     events: VecDeque<Event>,
-    out: VecDeque<Message>,
+    /// Set once the protocol is broken: further messages are ignored while the session
+    /// closes.
     failed: bool,
+    closed: bool,
+    /// The time of the latest input (commands carry no time of their own).
+    now: Instant,
 }
 
 impl Connection {
-    /// A connection whose Engine.IO session just opened.
-    pub fn new(config: Config, now: Instant) -> Self {
+    /// A connection on a new Engine.IO session `sid` (drawn by the caller from a CSPRNG).
+    /// Its `open` packet is queued at once (see [`Session::new`]).
+    pub fn new(
+        sid: impl Into<Str>,
+        transport: Transport,
+        engine: engine::Config,
+        config: Config,
+        now: Instant,
+    ) -> Self {
         Connection {
+            session: Session::new(sid, transport, engine, now),
             decoder: Decoder::new(config.max_attachments),
             connect_deadline: Some(now + config.connect_timeout),
             config,
             namespaces: BTreeMap::new(),
-            pending_connects: Vec::new(),
+            pending_connects: BTreeSet::new(),
             events: VecDeque::new(),
-            out: VecDeque::new(),
             failed: false,
+            closed: false,
+            now,
         }
     }
 
-    /// The connection's configuration.
+    /// The connection's Socket.IO configuration.
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -145,71 +243,16 @@ impl Connection {
         self.namespaces.keys()
     }
 
-    /// An Engine.IO message from the client. After a protocol error the connection ignores
-    /// further input (the server is expected to close the session).
-    pub fn handle_message(&mut self, now: Instant, message: Message) {
-        if self.failed {
-            return;
-        }
-        match self.decoder.decode(message) {
-            Ok(Some(packet)) => self.handle_packet(now, packet),
-            Ok(None) => {}
-            Err(e) => {
-                self.failed = true;
-                self.events.push_back(Event::ProtocolError(e));
-            }
-        }
-    }
-
-    fn handle_packet(&mut self, _now: Instant, p: Packet) {
-        let nsp = p.nsp;
-        match p.ty {
-            PacketType::Connect => {
-                if self.namespaces.contains_key(&nsp) || self.pending_connects.contains(&nsp) {
-                    return;
-                }
-                self.pending_connects.push(nsp.clone());
-                self.events
-                    .push_back(Event::ConnectRequest { nsp, auth: p.data });
-            }
-            PacketType::Disconnect => {
-                if self.namespaces.remove(&nsp).is_some() {
-                    self.events.push_back(Event::Disconnect { nsp });
-                }
-            }
-            PacketType::Event | PacketType::BinaryEvent => {
-                if self.namespaces.contains_key(&nsp) {
-                    self.events.push_back(Event::Event {
-                        nsp,
-                        data: p.data.unwrap_or_default(),
-                        attachments: p.attachments,
-                        id: p.id,
-                    });
-                }
-            }
-            PacketType::Ack | PacketType::BinaryAck => {
-                let Some(id) = p.id else { return };
-                let Some(ns) = self.namespaces.get_mut(&nsp) else {
-                    return;
-                };
-                if ns.acks.resolve(id) {
-                    self.events.push_back(Event::Ack {
-                        nsp,
-                        id,
-                        data: p.data.unwrap_or_default(),
-                        attachments: p.attachments,
-                    });
-                }
-            }
-            // Only servers send CONNECT_ERROR; the reference server ignores one from a client.
-            PacketType::ConnectError => {}
-        }
-    }
-
     /// Accepts a connect request: `sid` is the socket id in `nsp` (random, drawn by the
-    /// caller); `pid` the private id for connection state recovery, if enabled.
-    pub fn accept(&mut self, nsp: &str, sid: &str, pid: Option<&str>) {
-        self.pending_connects.retain(|n| n != nsp);
+    /// caller); `pid` the private id for connection state recovery, if enabled. Fails if the
+    /// session closed meanwhile or `nsp` was not requested.
+    pub fn accept(&mut self, nsp: &str, sid: &str, pid: Option<&str>) -> Result<(), SendError> {
+        if self.closed {
+            return Err(SendError::Closed);
+        }
+        let Some(nsp) = self.pending_connects.take(nsp) else {
+            return Err(SendError::NotConnected);
+        };
         let mut data = String::from("{\"sid\":");
         json::write_string(&mut data, sid);
         if let Some(pid) = pid {
@@ -217,16 +260,18 @@ impl Connection {
             json::write_string(&mut data, pid);
         }
         data.push('}');
-        let nsp = Str::from(nsp);
         self.namespaces.insert(nsp.clone(), Namespace::default());
         self.connect_deadline = None;
-        self.push(&Packet::connect(nsp, Some(Str::from(data))));
+        self.send(&Packet::connect(nsp, Some(Str::from(data))));
+        Ok(())
     }
 
     /// Refuses a connect request with a `CONNECT_ERROR` whose data is
     /// `{"message": message, "data": data}` (`data` raw JSON, omitted if `None`).
     pub fn reject(&mut self, nsp: &str, message: &str, data: Option<&str>) {
-        self.pending_connects.retain(|n| n != nsp);
+        if self.closed || !self.pending_connects.remove(nsp) {
+            return;
+        }
         let mut json_data = String::from("{\"message\":");
         json::write_string(&mut json_data, message);
         if let Some(d) = data {
@@ -234,7 +279,7 @@ impl Connection {
             json_data.push_str(d);
         }
         json_data.push('}');
-        self.push(&Packet::connect_error(nsp, Str::from(json_data)));
+        self.send(&Packet::connect_error(nsp, Str::from(json_data)));
     }
 
     /// Sends an event (`data` the raw JSON array `["name", ...]`) without an ack.
@@ -242,7 +287,7 @@ impl Connection {
         if !self.namespaces.contains_key(nsp) {
             return Err(SendError::NotConnected);
         }
-        self.push(&Packet::event(nsp, data, None, attachments));
+        self.send(&Packet::event(nsp, data, None, attachments));
         Ok(())
     }
 
@@ -261,58 +306,185 @@ impl Connection {
             .get_mut(nsp)
             .ok_or(SendError::NotConnected)?;
         let id = ns.acks.register(now, timeout);
-        self.push(&Packet::event(nsp, data, Some(id), attachments));
+        self.send(&Packet::event(nsp, data, Some(id), attachments));
         Ok(id)
     }
 
-    /// Answers the client's event `id` with `data` (a raw JSON array of arguments).
+    /// Answers the client's event `id` with `args` (a raw JSON array of arguments).
     pub fn ack(
         &mut self,
         nsp: &str,
         id: u64,
-        data: Str,
+        args: Str,
         attachments: Vec<Bytes>,
     ) -> Result<(), SendError> {
         if !self.namespaces.contains_key(nsp) {
             return Err(SendError::NotConnected);
         }
-        self.push(&Packet::ack(nsp, data, id, attachments));
+        self.send(&Packet::ack(nsp, args, id, attachments));
         Ok(())
     }
 
-    /// Removes the client from `nsp`, telling it so with a `DISCONNECT` packet. Pending acks
-    /// of that namespace are dropped.
+    /// Removes the client from `nsp`, telling it so with a `DISCONNECT` packet;
+    /// [`Event::Disconnect`] follows with [`DisconnectReason::ServerNamespaceDisconnect`].
     pub fn disconnect(&mut self, nsp: &str) {
-        if self.namespaces.remove(nsp).is_some() {
-            self.push(&Packet::disconnect(nsp));
+        if let Some((nsp, _)) = self.namespaces.remove_entry(nsp) {
+            self.send(&Packet::disconnect(nsp.clone()));
+            self.events.push_back(Event::Disconnect {
+                nsp,
+                reason: DisconnectReason::ServerNamespaceDisconnect,
+            });
         }
     }
 
-    /// The next Engine.IO message to send, if any.
-    pub fn poll_message(&mut self) -> Option<Message> {
-        self.out.pop_front()
+    fn send(&mut self, packet: &Packet) {
+        for m in parser::encode(packet) {
+            if self.session.send(m).is_err() {
+                break;
+            }
+        }
+        // A client that does not read may have made the session close (queue bound).
+        self.drain_session();
     }
 
-    /// The next event, if any.
-    pub fn poll_event(&mut self) -> Option<Event> {
+    /// Moves the session's events into the Socket.IO state.
+    fn drain_session(&mut self) {
+        while let Some(ev) = self.session.poll_event() {
+            match ev {
+                engine::Event::Message(m) => self.handle_message(m),
+                engine::Event::Upgraded => self.events.push_back(Event::Upgraded),
+                engine::Event::Closed(reason) => self.on_closed(reason),
+            }
+        }
+    }
+
+    fn on_closed(&mut self, reason: CloseReason) {
+        self.closed = true;
+        self.pending_connects.clear();
+        self.connect_deadline = None;
+        let why = DisconnectReason::from_close(reason);
+        for (nsp, _) in core::mem::take(&mut self.namespaces) {
+            self.events
+                .push_back(Event::Disconnect { nsp, reason: why });
+        }
+        self.events.push_back(Event::Closed(reason));
+    }
+
+    fn handle_message(&mut self, message: Message) {
+        if self.failed || self.closed {
+            return;
+        }
+        match self.decoder.decode(message) {
+            Ok(Some(packet)) => {
+                if let Err(e) = self.handle_packet(packet) {
+                    self.fail(e);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// The client broke the protocol: the session closes with a parse error.
+    fn fail(&mut self, _error: ParseError) {
+        self.failed = true;
+        self.session.close(self.now, CloseReason::ParseError);
+    }
+
+    fn handle_packet(&mut self, p: Packet) -> Result<(), ParseError> {
+        let nsp = p.nsp;
+        match p.ty {
+            PacketType::Connect => {
+                if self.namespaces.contains_key(&nsp) || self.pending_connects.contains(&nsp) {
+                    return Ok(());
+                }
+                self.pending_connects.insert(nsp.clone());
+                self.events.push_back(Event::Connect { nsp, auth: p.data });
+            }
+            PacketType::Disconnect => {
+                if let Some((nsp, _)) = self.namespaces.remove_entry(&nsp) {
+                    self.events.push_back(Event::Disconnect {
+                        nsp,
+                        reason: DisconnectReason::ClientNamespaceDisconnect,
+                    });
+                }
+            }
+            PacketType::Event | PacketType::BinaryEvent => {
+                if self.namespaces.contains_key(&nsp) {
+                    let data = p.data.unwrap_or_default();
+                    let (name, args) = split_event(&data)
+                        .ok_or(ParseError::Packet(PacketError::InvalidPayload))?;
+                    self.events.push_back(Event::Event {
+                        nsp,
+                        name,
+                        args,
+                        attachments: p.attachments,
+                        id: p.id,
+                    });
+                }
+            }
+            PacketType::Ack | PacketType::BinaryAck => {
+                let Some(id) = p.id else { return Ok(()) };
+                let Some(ns) = self.namespaces.get_mut(&nsp) else {
+                    return Ok(());
+                };
+                if ns.acks.resolve(id) {
+                    self.events.push_back(Event::Ack {
+                        nsp,
+                        id,
+                        args: p.data.unwrap_or_default(),
+                        attachments: p.attachments,
+                    });
+                }
+            }
+            // Only servers send CONNECT_ERROR; the reference server ignores one from a client.
+            PacketType::ConnectError => {}
+        }
+        Ok(())
+    }
+}
+
+impl Machine for Connection {
+    type Event = Event;
+
+    fn session(&self) -> &Session {
+        &self.session
+    }
+
+    fn session_mut(&mut self) -> &mut Session {
+        &mut self.session
+    }
+
+    fn after_input(&mut self, now: Instant) {
+        self.now = now;
+        self.drain_session();
+    }
+
+    fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
 
-    /// The next deadline: the connect timeout or the earliest ack timeout.
-    pub fn poll_timeout(&self) -> Option<Instant> {
+    /// The session's deadline, the connect timeout, or the earliest ack timeout.
+    fn poll_timeout(&self) -> Option<Instant> {
         let acks = self
             .namespaces
             .values()
             .filter_map(|ns| ns.acks.next_deadline())
             .min();
-        [self.connect_deadline, acks].into_iter().flatten().min()
+        [self.session.poll_timeout(), self.connect_deadline, acks]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
-    /// Fires the timers due at `now`.
-    pub fn handle_timeout(&mut self, now: Instant) {
+    fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
+        self.session.handle_timeout(now);
+        self.drain_session();
         if self.connect_deadline.is_some_and(|d| now >= d) {
             self.connect_deadline = None;
-            self.events.push_back(Event::ConnectTimeout);
+            self.session.close(now, CloseReason::ForcedClose);
+            self.drain_session();
         }
         for (nsp, ns) in self.namespaces.iter_mut() {
             for id in ns.acks.expire(now) {
@@ -323,8 +495,61 @@ impl Connection {
             }
         }
     }
+}
 
-    fn push(&mut self, packet: &Packet) {
-        self.out.extend(parser::encode(packet));
+/// Splits an event's data `["name", ...args]` into the name and the arguments array. The
+/// data was validated by the decoder; this finds the end of the first element and copies
+/// the rest once.
+fn split_event(data: &Str) -> Option<(Str, Str)> {
+    let s = data.as_str();
+    let after = s.get(s.find('[')? + 1..)?;
+    let start = s.len() - after.trim_start().len();
+    let end = json::skip_value(s, start).ok()?;
+    let raw = s.get(start..end)?;
+    let name = match json::kind(raw) {
+        Some(json::Kind::String) => {
+            let inner = raw.get(1..raw.len().saturating_sub(1))?;
+            if inner.contains('\\') {
+                Str::from(json::parse_string(raw).ok()?)
+            } else {
+                data.slice(start + 1..end - 1)?
+            }
+        }
+        _ => data.slice(start..end)?,
+    };
+    let rest = s.get(end..)?.trim_start();
+    let args = match rest.strip_prefix(',') {
+        Some(tail) => {
+            let mut a = String::with_capacity(tail.len() + 1);
+            a.push('[');
+            a.push_str(tail.trim_end());
+            Str::from(a)
+        }
+        None => Str::from_static("[]"),
+    };
+    Some((name, args))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn split(s: &str) -> Option<(String, String)> {
+        split_event(&Str::from(s)).map(|(n, a)| (n.to_string(), a.to_string()))
+    }
+
+    #[test]
+    fn events_split_into_name_and_arguments() {
+        assert_eq!(split(r#"["a"]"#), Some(("a".into(), "[]".into())));
+        assert_eq!(
+            split(r#"[ "chat" , {"x":[1,2]}, "y" ]"#),
+            Some(("chat".into(), r#"[ {"x":[1,2]}, "y" ]"#.into()))
+        );
+        assert_eq!(split(r#"["q\"x",1]"#), Some(("q\"x".into(), "[1]".into())));
+        assert_eq!(split(r#"[42,true]"#), Some(("42".into(), "[true]".into())));
+        assert_eq!(split("[]"), None);
+        assert_eq!(split("{}"), None);
     }
 }

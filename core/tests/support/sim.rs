@@ -9,20 +9,25 @@
 use bytes::Bytes;
 use core::time::Duration;
 use sockeye_core::engine::client::Transmit as CTx;
-use sockeye_core::engine::server::{self, Event as SEv, Session, Transmit as STx};
+use sockeye_core::engine::server::{self, Machine, Session, Transmit as STx};
 use sockeye_core::engine::{CloseReason, Transport};
 use sockeye_core::socket::client::{Client, Config, Event};
+use sockeye_core::socket::recovery::{self, Store, Target};
 use sockeye_core::socket::server::{self as sio, Connection};
 use sockeye_core::{Instant, Str};
 use std::collections::VecDeque;
 
-/// What the fake server application does with connect requests and events.
+/// What the server application does with connect requests.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Policy {
     /// Accept every namespace connect.
     Accept,
-    /// Accept with a recovery pid (connection state recovery on).
-    AcceptWithPid(&'static str),
+    /// Accept, with connection state recovery on (the core's [`Store`], kept for `max_age`
+    /// ms): sockets get a pid, emits carry offsets, lost sockets are restored.
+    Recover {
+        /// How long state is kept, in ms.
+        max_age: u64,
+    },
     /// Refuse with this message.
     Reject(&'static str),
 }
@@ -30,17 +35,19 @@ pub enum Policy {
 /// Something the server application saw.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Seen {
-    /// An Engine.IO session closed.
+    /// The session closed.
     EngineClosed(CloseReason),
-    /// A Socket.IO event from the connection (connects, events, acks, ...).
+    /// A Socket.IO event from the connection (connects, events, acks, disconnects).
     Sio(sio::Event),
     /// The session upgraded.
     Upgraded,
 }
 
+/// The server's one live connection, with the socket id and recovery pid of each
+/// namespace it accepted.
 struct Server {
-    session: Session,
     conn: Connection,
+    sockets: Vec<(Str, Str, Option<Str>)>,
 }
 
 /// Client → server traffic still to be processed.
@@ -71,6 +78,10 @@ pub struct Sim {
     /// The WebSocket the client has open, if any, and whether the server side knows it.
     ws_open: bool,
     up: VecDeque<Up>,
+    /// The recovery store of [`Policy::Recover`] (one namespace's worth; the tests use one).
+    store: Option<Store>,
+    /// Sockets restored by recovery so far.
+    pub recovered: u32,
 }
 
 impl Sim {
@@ -91,6 +102,8 @@ impl Sim {
             sessions_created: 0,
             ws_open: false,
             up: VecDeque::new(),
+            store: None,
+            recovered: 0,
         }
     }
 
@@ -111,7 +124,7 @@ impl Sim {
 
     /// The server's Engine.IO session, if one is alive.
     pub fn session(&self) -> Option<&Session> {
-        self.server.as_ref().map(|s| &s.session)
+        self.server.as_ref().map(|s| s.conn.session())
     }
 
     /// The server's Socket.IO connection, if alive.
@@ -148,7 +161,7 @@ impl Sim {
         if self.ws_open {
             self.ws_open = false;
             if let Some(s) = self.server.as_mut() {
-                s.session.handle_ws_closed(self.now);
+                s.conn.handle_ws_closed(self.now);
             }
             self.client.handle_ws_closed(self.now);
             self.pump();
@@ -156,7 +169,9 @@ impl Sim {
     }
 
     /// Sends a server → client event on `nsp` (raw JSON array) through the Socket.IO
-    /// connection; with `ack_timeout` it asks for an ack and returns its id.
+    /// connection; with `ack_timeout` it asks for an ack and returns its id. With recovery
+    /// on, a plain emit is recorded in the store (to the socket's own room) and carries its
+    /// offset.
     pub fn server_emit(
         &mut self,
         nsp: &str,
@@ -166,6 +181,16 @@ impl Sim {
     ) -> Option<u64> {
         let now = self.now;
         let s = self.server.as_mut()?;
+        let mut data = Str::from(data);
+        if let (Some(store), None) = (self.store.as_mut(), ack_timeout) {
+            let sid = s.sockets.iter().find(|(n, ..)| n == nsp)?.1.clone();
+            let target = Target {
+                rooms: vec![sid.to_string()],
+                ..Target::default()
+            };
+            data = store.record(now, &data, &attachments, target);
+        }
+        let data = data.as_str();
         let id = match ack_timeout {
             Some(t) => Some(
                 s.conn
@@ -179,6 +204,19 @@ impl Sim {
         };
         self.pump();
         id
+    }
+
+    /// Records a broadcast to `rooms` in the recovery store (e.g. one that happens while the
+    /// client is away); the connection, if any, does not send it.
+    pub fn broadcast(&mut self, rooms: &[&str], data: &str) {
+        let target = Target {
+            rooms: rooms.iter().map(|r| r.to_string()).collect(),
+            ..Target::default()
+        };
+        let now = self.now;
+        if let Some(store) = self.store.as_mut() {
+            store.record(now, data, &[], target);
+        }
     }
 
     /// Runs until no more traffic or events are pending at the current time.
@@ -213,7 +251,6 @@ impl Sim {
             self.pump();
             let next = [
                 self.client.poll_timeout(),
-                self.server.as_ref().and_then(|s| s.session.poll_timeout()),
                 self.server.as_ref().and_then(|s| s.conn.poll_timeout()),
             ]
             .into_iter()
@@ -224,7 +261,6 @@ impl Sim {
                     self.now = self.now.max(t);
                     self.client.handle_timeout(self.now);
                     if let Some(s) = self.server.as_mut() {
-                        s.session.handle_timeout(self.now);
                         s.conn.handle_timeout(self.now);
                     }
                 }
@@ -248,12 +284,12 @@ impl Sim {
                 }
                 self.new_session(Transport::Polling);
                 if let Some(s) = self.server.as_mut() {
-                    s.session.handle_poll_get(now).expect("handshake poll");
+                    s.conn.handle_poll_get(now).expect("handshake poll");
                 }
             }
             CTx::PollGet { sid: Some(sid) } => match self.live_server(&sid) {
                 Some(s) => {
-                    if s.session.handle_poll_get(now).is_err() {
+                    if s.conn.handle_poll_get(now).is_err() {
                         self.client.handle_poll_error(now);
                     }
                 }
@@ -261,7 +297,7 @@ impl Sim {
             },
             CTx::PollPost { sid, body } => match self.live_server(&sid) {
                 Some(s) => {
-                    if s.session.handle_poll_post(now, Str::from(body)).is_ok() {
+                    if s.conn.handle_poll_post(now, Str::from(body)).is_ok() {
                         self.client.handle_post_done(now);
                     } else {
                         self.client.handle_poll_error(now);
@@ -281,7 +317,7 @@ impl Sim {
             CTx::WsOpen { sid: Some(sid) } => {
                 let ok = self
                     .live_server(&sid)
-                    .is_some_and(|s| s.session.handle_ws_attach(now).is_ok());
+                    .is_some_and(|s| s.conn.handle_ws_attach(now).is_ok());
                 if ok {
                     self.ws_open = true;
                     self.client.handle_ws_open(now);
@@ -294,14 +330,14 @@ impl Sim {
                     return;
                 }
                 if let Some(s) = self.server.as_mut() {
-                    let _ = s.session.handle_ws_frame(now, frame);
+                    let _ = s.conn.handle_ws_frame(now, frame);
                 }
             }
             CTx::CloseWs => {
                 if self.ws_open {
                     self.ws_open = false;
                     if let Some(s) = self.server.as_mut() {
-                        s.session.handle_ws_closed(now);
+                        s.conn.handle_ws_closed(now);
                     }
                 }
             }
@@ -315,79 +351,108 @@ impl Sim {
         }
         self.server
             .as_mut()
-            .filter(|s| s.session.sid().as_str() == sid && !s.session.is_closed())
+            .filter(|s| s.conn.session().sid().as_str() == sid && !s.conn.session().is_closed())
     }
 
     fn new_session(&mut self, transport: Transport) {
         self.sessions_created += 1;
         let sid = format!("sid{}", self.sessions_created);
-        let session = Session::new(sid, transport, self.server_config.clone(), self.now);
-        let conn = Connection::new(sio::Config::default(), self.now);
-        self.server = Some(Server { session, conn });
+        let conn = Connection::new(
+            sid,
+            transport,
+            self.server_config.clone(),
+            sio::Config::default(),
+            self.now,
+        );
+        if let (Policy::Recover { max_age }, None) = (&self.policy, &self.store) {
+            self.store = Some(Store::new(Duration::from_millis(*max_age), "off"));
+        }
+        self.server = Some(Server {
+            conn,
+            sockets: Vec::new(),
+        });
     }
 
-    /// Runs the server side once: engine transmits to the client, engine events into the
-    /// Socket.IO connection, its events into the fake application, its messages back out.
+    /// Runs the server side once: the connection's events into the application (this
+    /// file's policy), then its transmits to the client.
     fn run_server(&mut self) -> bool {
         let now = self.now;
         let mut progressed = false;
         let Some(s) = self.server.as_mut() else {
             return false;
         };
-        let mut to_client = Vec::new();
-        while let Some(t) = s.session.poll_transmit() {
-            to_client.push(t);
-        }
-        let mut engine_events = Vec::new();
-        while let Some(e) = s.session.poll_event() {
-            engine_events.push(e);
-        }
-        for e in engine_events {
-            progressed = true;
-            match e {
-                SEv::Message(m) => s.conn.handle_message(now, m),
-                SEv::Upgraded => self.seen.push((now, Seen::Upgraded)),
-                SEv::Closed(r) => self.seen.push((now, Seen::EngineClosed(r))),
-                _ => unreachable!(),
-            }
-        }
         while let Some(e) = s.conn.poll_event() {
             progressed = true;
             match &e {
-                sio::Event::ConnectRequest { nsp, .. } => match &self.policy {
-                    Policy::Accept => {
-                        let sid = format!("{}#{}", nsp, self.sessions_created);
-                        s.conn.accept(nsp, &sid, None);
+                sio::Event::Connect { nsp, auth } => {
+                    let n = self.sessions_created;
+                    match &self.policy {
+                        Policy::Accept => {
+                            let sid = format!("{nsp}#{n}");
+                            let _ = s.conn.accept(nsp, &sid, None);
+                            s.sockets.push((nsp.clone(), Str::from(sid), None));
+                        }
+                        Policy::Recover { .. } => {
+                            let store = self.store.as_mut().expect("store");
+                            let restored = auth.as_deref().and_then(recovery::parse_auth).and_then(
+                                |(pid, offset)| {
+                                    let r = store.restore(now, &pid, &offset)?;
+                                    Some((r, pid))
+                                },
+                            );
+                            let (sid, pid, missed) = match restored {
+                                Some((r, pid)) => {
+                                    self.recovered += 1;
+                                    (r.sid, Str::from(pid), r.missed)
+                                }
+                                None => (
+                                    Str::from(format!("{nsp}#{n}")),
+                                    Str::from(format!("pid{n}")),
+                                    Vec::new(),
+                                ),
+                            };
+                            let _ = s.conn.accept(nsp, &sid, Some(&pid));
+                            for p in missed {
+                                let _ = s.conn.emit(nsp, p.data, p.attachments);
+                            }
+                            s.sockets.push((nsp.clone(), sid, Some(pid)));
+                        }
+                        Policy::Reject(msg) => s.conn.reject(nsp, msg, None),
                     }
-                    Policy::AcceptWithPid(pid) => {
-                        let sid = format!("{}#{}", nsp, self.sessions_created);
-                        s.conn.accept(nsp, &sid, Some(pid));
-                    }
-                    Policy::Reject(msg) => s.conn.reject(nsp, msg, None),
-                },
+                }
                 sio::Event::Event {
                     nsp,
-                    data,
+                    args,
                     attachments,
                     id: Some(id),
+                    ..
                 } if self.echo_acks => {
-                    let _ = s.conn.ack(nsp, *id, data.clone(), attachments.clone());
+                    let _ = s.conn.ack(nsp, *id, args.clone(), attachments.clone());
                 }
-                sio::Event::ProtocolError(_) | sio::Event::ConnectTimeout => {
-                    s.session.close(now, CloseReason::ForcedClose);
+                sio::Event::Disconnect { nsp, reason } => {
+                    if let Some(i) = s.sockets.iter().position(|(n, ..)| n == nsp) {
+                        let (_, sid, pid) = s.sockets.remove(i);
+                        if let (Some(store), Some(pid)) = (self.store.as_mut(), pid) {
+                            store.save(now, &pid, sid.clone(), vec![sid.to_string()], *reason);
+                        }
+                    }
                 }
                 _ => {}
             }
-            self.seen.push((now, Seen::Sio(e)));
+            self.seen.push((
+                now,
+                match e {
+                    sio::Event::Upgraded => Seen::Upgraded,
+                    sio::Event::Closed(r) => Seen::EngineClosed(r),
+                    e => Seen::Sio(e),
+                },
+            ));
         }
-        while let Some(m) = s.conn.poll_message() {
-            progressed = true;
-            let _ = s.session.send(m);
-        }
-        while let Some(t) = s.session.poll_transmit() {
+        let mut to_client = Vec::new();
+        while let Some(t) = s.conn.poll_transmit() {
             to_client.push(t);
         }
-        let closed = s.session.is_closed();
+        let closed = s.conn.session().is_closed();
         for t in to_client {
             progressed = true;
             if self.blackhole {
@@ -412,18 +477,9 @@ impl Sim {
                 _ => unreachable!(),
             }
         }
-        if closed {
-            if let Some(s) = self.server.as_mut() {
-                // Drain anything left, then forget the session.
-                while let Some(e) = s.session.poll_event() {
-                    if let SEv::Closed(r) = e {
-                        self.seen.push((now, Seen::EngineClosed(r)));
-                    }
-                }
-                if s.session.poll_transmit().is_none() {
-                    self.server = None;
-                }
-            }
+        if closed && !progressed {
+            // Every event and transmit of the closed session is out: forget it.
+            self.server = None;
         }
         progressed
     }
