@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::engine::session::Input;
+use crate::connection::Command;
 use crate::payload::Payload;
 use crate::socket::{SendError, SocketRef};
 
@@ -61,7 +61,7 @@ impl AckSender {
         if self.sent.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        self.socket.send_input(Input::Ack {
+        self.socket.command(Command::Ack {
             nsp: self.socket.ns_name().clone(),
             id,
             payload,

@@ -6,25 +6,18 @@ use std::time::Duration;
 use axum::http::request::Parts;
 
 use crate::adapter::{AdapterFactory, LocalAdapterFactory};
+use crate::engine::EngineConfig;
 use crate::io::SocketIo;
 use crate::layer::SocketIoLayer;
 use crate::state::StateMap;
 
-/// A hook run on every Engine.IO HTTP request (handshake, polls, WebSocket upgrade) before
-/// anything else; returning `Err` answers `403 {"code":4,"message":"Forbidden"}`.
-pub type AllowRequest = Arc<dyn Fn(&Parts) -> Result<(), String> + Send + Sync>;
-
 /// Server settings. Built with [`SocketIo::builder`].
 #[derive(Clone)]
 pub(crate) struct Config {
-    pub path: String,
-    pub engine: sockeye_core::engine::server::Config,
+    /// The Engine.IO layer's settings (path, heartbeat, payload and queue bounds, ...).
+    pub engine: EngineConfig,
     pub socket: sockeye_core::socket::server::Config,
     pub ack_timeout: Duration,
-    /// Bound of each session's input queue (broadcasts waiting to be handed to the session).
-    pub max_buffer_size: usize,
-    pub allow_request: Option<AllowRequest>,
-    pub transports: [bool; 2],
     /// Connection state recovery's `maxDisconnectionDuration`, if on.
     pub recovery: Option<Duration>,
 }
@@ -32,13 +25,9 @@ pub(crate) struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            path: "/socket.io/".to_owned(),
-            engine: Default::default(),
+            engine: EngineConfig::new(crate::SOCKET_IO_PATH),
             socket: Default::default(),
             ack_timeout: Duration::from_secs(5),
-            max_buffer_size: 4096,
-            allow_request: None,
-            transports: [true, true],
             recovery: None,
         }
     }
@@ -64,44 +53,40 @@ impl Default for SocketIoBuilder {
 impl SocketIoBuilder {
     /// The path Socket.IO is served at (default `/socket.io/`, as the clients expect).
     pub fn req_path(mut self, path: impl Into<String>) -> Self {
-        let mut path = path.into();
-        if !path.ends_with('/') {
-            path.push('/');
-        }
-        self.config.path = path;
+        self.config.engine.path = EngineConfig::new(path).path;
         self
     }
 
     /// Interval between heartbeats (default 25 s).
     pub fn ping_interval(mut self, d: Duration) -> Self {
-        self.config.engine.ping_interval = d;
+        self.config.engine.session.ping_interval = d;
         self
     }
 
     /// How long to wait for a heartbeat answer (default 20 s).
     pub fn ping_timeout(mut self, d: Duration) -> Self {
-        self.config.engine.ping_timeout = d;
+        self.config.engine.session.ping_timeout = d;
         self
     }
 
     /// How long an upgrade from polling to WebSocket may take (default 10 s).
     pub fn upgrade_timeout(mut self, d: Duration) -> Self {
-        self.config.engine.upgrade_timeout = d;
+        self.config.engine.session.upgrade_timeout = d;
         self
     }
 
     /// Largest polling body or WebSocket message accepted (Node's `maxHttpBufferSize`;
     /// default 1,000,000 bytes). A bigger one closes the session.
     pub fn max_payload(mut self, bytes: usize) -> Self {
-        self.config.engine.max_payload = bytes;
+        self.config.engine.session.max_payload = bytes;
         self
     }
 
     /// Most packets waiting for a client that does not read (default 4,096 on each of the
     /// session's queues); one more disconnects that client.
     pub fn max_buffer_size(mut self, packets: usize) -> Self {
-        self.config.engine.max_queued_packets = packets;
-        self.config.max_buffer_size = packets;
+        self.config.engine.session.max_queued_packets = packets;
+        self.config.engine.max_buffer_size = packets;
         self
     }
 
@@ -125,26 +110,28 @@ impl SocketIoBuilder {
 
     /// Whether clients may upgrade from polling to WebSocket (default true).
     pub fn allow_upgrades(mut self, allow: bool) -> Self {
-        self.config.engine.allow_upgrades = allow;
+        self.config.engine.session.allow_upgrades = allow;
         self
     }
 
     /// Which transports are accepted: `(polling, websocket)`, both by default. A refused one
     /// answers `{"code":0,"message":"Transport unknown"}`.
     pub fn transports(mut self, polling: bool, websocket: bool) -> Self {
-        self.config.transports = [polling, websocket];
+        self.config.engine.transports = [polling, websocket];
         if !websocket {
-            self.config.engine.allow_upgrades = false;
+            self.config.engine.session.allow_upgrades = false;
         }
         self
     }
 
-    /// A check run on every request (origin, headers, ...), like Node's `allowRequest`.
+    /// A check run on every handshake request (origin, headers, ...; not on the later
+    /// polls and upgrade of a session), like Node's `allowRequest`. Returning `Err` answers
+    /// `403 {"code":4,"message":"Forbidden"}`.
     pub fn allow_request(
         mut self,
         f: impl Fn(&Parts) -> Result<(), String> + Send + Sync + 'static,
     ) -> Self {
-        self.config.allow_request = Some(Arc::new(f));
+        self.config.engine.allow_request = Some(Arc::new(f));
         self
     }
 
@@ -174,6 +161,6 @@ impl SocketIoBuilder {
     /// register namespaces and emit with.
     pub fn build_layer(self) -> (SocketIoLayer, SocketIo) {
         let io = SocketIo::new(self.config, self.adapter, self.state);
-        (SocketIoLayer::new(io.clone()), io)
+        (SocketIoLayer::new(io.engine().clone()), io)
     }
 }

@@ -1,17 +1,16 @@
 //! [`SocketIo`]: the server handle — namespaces, broadcasts, shutdown.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde::Serialize;
-use sockeye_core::engine::CloseReason;
 use sockeye_core::{Instant, Str};
 
 use crate::adapter::{AdapterError, AdapterFactory};
 use crate::config::{Config, SocketIoBuilder};
-use crate::engine::session::{Input, SessionHandle};
+use crate::connection::SocketIoProtocol;
+use crate::engine::Engine;
 use crate::handler::{boxed, Handler};
 use crate::layer::SocketIoLayer;
 use crate::ns::{Namespace, NsConfig, NsHandle};
@@ -22,15 +21,15 @@ use crate::state::StateMap;
 
 type Predicate = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
+/// The Socket.IO layer's state: namespaces, adapter, settings, and the Engine.IO server
+/// underneath (which owns the sessions).
 pub(crate) struct IoInner {
-    config: Config,
+    pub(crate) config: Config,
+    engine: Arc<Engine<SocketIoProtocol>>,
     adapter: Arc<dyn AdapterFactory>,
     state: StateMap,
-    sessions: Mutex<HashMap<Str, SessionHandle>>,
     namespaces: RwLock<HashMap<Str, Arc<Namespace>>>,
     dynamic: RwLock<Vec<(Predicate, NsConfig)>>,
-    epoch: tokio::time::Instant,
-    next_ws_id: AtomicU64,
 }
 
 /// The Socket.IO server. Cheap to clone; every clone is the same server.
@@ -69,15 +68,13 @@ impl SocketIo {
         adapter: Arc<dyn AdapterFactory>,
         state: StateMap,
     ) -> SocketIo {
-        SocketIo(Arc::new(IoInner {
+        SocketIo(Arc::new_cyclic(|io| IoInner {
+            engine: Engine::new(config.engine.clone(), SocketIoProtocol { io: io.clone() }),
             config,
             adapter,
             state,
-            sessions: Mutex::new(HashMap::new()),
             namespaces: RwLock::new(HashMap::new()),
             dynamic: RwLock::new(Vec::new()),
-            epoch: tokio::time::Instant::now(),
-            next_ws_id: AtomicU64::new(0),
         }))
     }
 
@@ -244,64 +241,30 @@ impl SocketIo {
 
     /// How many Engine.IO sessions are open.
     pub fn session_count(&self) -> usize {
-        self.0.sessions.lock().map(|s| s.len()).unwrap_or(0)
+        self.0.engine.session_count()
     }
 
     /// Closes every session with a `close` packet ("server shutting down" on the clients)
     /// and waits (at most 2 s) for them to end. New sessions are still accepted: call this
     /// when the HTTP server stops accepting connections.
     pub async fn close(&self) {
-        let sessions: Vec<SessionHandle> = self
-            .0
-            .sessions
-            .lock()
-            .map(|s| s.values().cloned().collect())
-            .unwrap_or_default();
-        for s in sessions {
-            let _ = s.tx.send(Input::Close(CloseReason::ServerShutdown)).await;
-        }
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-        while self.session_count() > 0 && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        self.0.engine.close_all(Duration::from_secs(2)).await;
     }
 
     pub(crate) fn config(&self) -> &Config {
         &self.0.config
     }
 
+    pub(crate) fn engine(&self) -> &Arc<Engine<SocketIoProtocol>> {
+        &self.0.engine
+    }
+
     pub(crate) fn adapter_factory(&self) -> &Arc<dyn AdapterFactory> {
         &self.0.adapter
     }
 
-    /// The current time for the core.
+    /// The current time for the core (the Engine.IO layer's clock).
     pub(crate) fn now(&self) -> Instant {
-        let ms = self.0.epoch.elapsed().as_millis();
-        Instant::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
-    }
-
-    /// The tokio instant of a core deadline.
-    pub(crate) fn deadline(&self, at: Instant) -> tokio::time::Instant {
-        self.0.epoch + Duration::from_millis(at.as_millis())
-    }
-
-    pub(crate) fn next_ws_id(&self) -> u64 {
-        self.0.next_ws_id.fetch_add(1, Ordering::Relaxed)
-    }
-
-    pub(crate) fn insert_session(&self, handle: SessionHandle) {
-        if let Ok(mut s) = self.0.sessions.lock() {
-            s.insert(handle.sid.clone(), handle);
-        }
-    }
-
-    pub(crate) fn remove_session(&self, sid: &str) {
-        if let Ok(mut s) = self.0.sessions.lock() {
-            s.remove(sid);
-        }
-    }
-
-    pub(crate) fn session(&self, sid: &str) -> Option<SessionHandle> {
-        self.0.sessions.lock().ok()?.get(sid).cloned()
+        self.0.engine.now()
     }
 }

@@ -23,35 +23,36 @@
 //! # }
 //! ```
 //!
-//! Each Engine.IO session is one tokio task owning the core's `Session` and `Connection`;
-//! HTTP requests, WebSocket frames, emits and broadcasts reach it over a bounded channel.
+//! Two layers: [`engine`], the Engine.IO server (transports, sessions, heartbeats; usable on
+//! its own as a bare Engine.IO server), and the Socket.IO layer on top of it (namespaces,
+//! sockets, handlers, acks, rooms, adapters). Each session is one tokio task owning the
+//! core's `socket::server::Connection`; HTTP requests, WebSocket frames, emits and
+//! broadcasts reach it over a bounded channel.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod ack;
 pub mod adapter;
 mod config;
+mod connection;
 pub mod demo;
 pub mod engine;
 mod handler;
-mod handshake;
 mod io;
 mod layer;
 mod ns;
 mod operators;
 mod payload;
-mod recovery;
-mod sid;
 mod socket;
 mod state;
 
 pub use ack::{AckError, AckSender};
-pub use config::{AllowRequest, SocketIoBuilder};
-pub use engine::error::EngineError;
+pub use config::SocketIoBuilder;
+pub use connection::{Command, SocketIoProtocol};
+pub use engine::{AllowRequest, EngineError, RequestInfo};
 pub use handler::{
     Bin, Ctx, Data, EventName, ExtractError, FromCtx, Handler, Middleware, State, TryData,
 };
-pub use handshake::RequestInfo;
 pub use io::SocketIo;
 pub use layer::{SocketIoLayer, SocketIoService};
 pub use ns::{ConnectError, NamespaceRef, NsHandle};

@@ -1,15 +1,17 @@
 //! Namespaces: their connect handler, middlewares, sockets and adapter.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 
+use bytes::Bytes;
 use serde::Serialize;
-use sockeye_core::Str;
+use sockeye_core::socket::recovery::{Recovered, Store, Target};
+use sockeye_core::socket::server::DisconnectReason;
+use sockeye_core::{Instant, Str};
 
-use crate::adapter::Adapter;
+use crate::adapter::{Adapter, BroadcastOptions};
 use crate::handler::{boxed_middleware, BoxedHandler, BoxedMiddleware, Middleware};
 use crate::io::{IoInner, SocketIo};
-use crate::recovery::Store;
 use crate::socket::SocketRef;
 
 /// A refusal from a connect middleware: the client gets a `CONNECT_ERROR` with
@@ -53,14 +55,18 @@ pub(crate) struct Namespace {
     config: NsConfig,
     sockets: RwLock<HashMap<Str, SocketRef>>,
     adapter: Arc<dyn Adapter>,
-    recovery: Option<Store>,
+    /// Connection state recovery's store (the core's), if on.
+    recovery: Option<Mutex<Store>>,
 }
 
 impl Namespace {
     pub(crate) fn new(io: &SocketIo, name: Str, config: NsConfig) -> Arc<Namespace> {
         Arc::new_cyclic(|weak: &Weak<Namespace>| Namespace {
             adapter: io.adapter_factory().create(NamespaceRef(weak.clone())),
-            recovery: io.config().recovery.map(Store::new),
+            recovery: io
+                .config()
+                .recovery
+                .map(|age| Mutex::new(Store::new(age, crate::engine::sid::generate()))),
             name,
             io: Arc::downgrade(&io.0),
             config,
@@ -85,9 +91,51 @@ impl Namespace {
         &self.adapter
     }
 
-    /// The recovery store, if connection state recovery is on.
-    pub(crate) fn recovery(&self) -> Option<&Store> {
-        self.recovery.as_ref()
+    /// Whether connection state recovery is on.
+    pub(crate) fn recovers(&self) -> bool {
+        self.recovery.is_some()
+    }
+
+    fn now(&self) -> Instant {
+        self.io().map_or(Instant::from_millis(0), |io| io.now())
+    }
+
+    // A poisoned store is still a consistent store (every method leaves it so): keep using it.
+    fn store(&self) -> Option<std::sync::MutexGuard<'_, Store>> {
+        self.recovery
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// With recovery on: appends an offset to the event array `data` and keeps the packet
+    /// for the sockets `opts` targets. Without: `data` as it is.
+    pub(crate) fn record(&self, data: Str, attachments: &[Bytes], opts: &BroadcastOptions) -> Str {
+        let now = self.now();
+        match self.store() {
+            Some(mut store) => {
+                let target = Target {
+                    rooms: opts.rooms.clone(),
+                    except: opts.except.clone(),
+                    except_sids: opts.except_sids.clone(),
+                };
+                store.record(now, &data, attachments, target)
+            }
+            None => data,
+        }
+    }
+
+    /// Remembers a socket that lost its connection (if recovery is on and `reason` allows).
+    pub(crate) fn save(&self, pid: &str, sid: Str, rooms: Vec<String>, reason: DisconnectReason) {
+        let now = self.now();
+        if let Some(mut store) = self.store() {
+            store.save(now, pid, sid, rooms, reason);
+        }
+    }
+
+    /// The socket of `pid`, restored with what it missed since `offset`, if recovery is on
+    /// and it is still known.
+    pub(crate) fn restore(&self, now: Instant, pid: &str, offset: &str) -> Option<Recovered> {
+        self.store()?.restore(now, pid, offset)
     }
 
     pub(crate) fn handler(&self) -> BoxedHandler {

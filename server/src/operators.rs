@@ -126,8 +126,8 @@ impl BroadcastOperator {
     pub async fn emit_payload(&self, event: &str, payload: Payload) -> Result<(), SendError> {
         let Some(ns) = &self.ns else { return Ok(()) };
         let mut data = payload.event_data(event);
-        if let (Some(store), false) = (ns.recovery(), self.opts.volatile) {
-            data = store.record(&data, &payload.attachments, &self.opts);
+        if !self.opts.volatile {
+            data = ns.record(data, &payload.attachments, &self.opts);
         }
         let packet = Packet::event(ns.name_str().clone(), data, None, payload.attachments);
         ns.adapter()

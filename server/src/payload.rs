@@ -111,31 +111,6 @@ impl Payload {
         s.push(']');
         Str::from(s)
     }
-
-    /// Splits an event's data `["name", ...args]` into its name and arguments.
-    pub(crate) fn from_event(data: &Str, attachments: Vec<Bytes>) -> Option<(String, Payload)> {
-        let elements = json::array_elements(data).ok()?;
-        let (first, rest) = elements.split_first()?;
-        let name = match json::kind(first) {
-            Some(json::Kind::String) => json::parse_string(first).ok()?,
-            _ => first.trim().to_owned(),
-        };
-        let mut args = String::from("[");
-        for (i, a) in rest.iter().enumerate() {
-            if i > 0 {
-                args.push(',');
-            }
-            args.push_str(a);
-        }
-        args.push(']');
-        Some((
-            name,
-            Payload {
-                args: Str::from(args),
-                attachments,
-            },
-        ))
-    }
 }
 
 #[cfg(test)]
@@ -147,10 +122,7 @@ mod tests {
         let p = Payload::args(&(1, "a")).unwrap();
         let data = p.event_data("ev\"x");
         assert_eq!(data, r#"["ev\"x",1,"a"]"#);
-        let (name, back) = Payload::from_event(&data, Vec::new()).unwrap();
-        assert_eq!(name, "ev\"x");
-        assert_eq!(back.args, r#"[1,"a"]"#);
-        let t: (u32, String) = back.deserialize().unwrap();
+        let t: (u32, String) = p.deserialize().unwrap();
         assert_eq!(t, (1, "a".to_owned()));
     }
 
@@ -161,7 +133,5 @@ mod tests {
         assert_eq!(p.deserialize::<String>().unwrap(), "User left");
         assert_eq!(Payload::empty().event_data("x"), r#"["x"]"#);
         assert!(Payload::args(&5).is_err());
-        assert!(Payload::from_event(&Str::from("[]"), Vec::new()).is_none());
-        assert!(Payload::from_event(&Str::from("{}"), Vec::new()).is_none());
     }
 }

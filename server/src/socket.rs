@@ -7,79 +7,21 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::task::Poll;
 use std::time::Duration;
 
-use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use sockeye_core::engine::CloseReason;
+pub use sockeye_core::socket::server::DisconnectReason;
 use sockeye_core::Str;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::ack::AckError;
 use crate::adapter::{AdapterError, Encoded};
-use crate::engine::session::{Input, SessionHandle};
+use crate::connection::{Command, Session};
+use crate::engine::{QueueError, RequestInfo};
 use crate::handler::{boxed, BoxedHandler, Ctx, Handler};
-use crate::handshake::RequestInfo;
 use crate::io::SocketIo;
 use crate::ns::Namespace;
 use crate::operators::{BroadcastOperator, IntoRooms};
 use crate::payload::{Payload, PayloadError};
-
-/// Why a socket disconnected, as socket.io names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DisconnectReason {
-    /// The client left the namespace (`socket.disconnect()` on the client).
-    ClientNamespaceDisconnect,
-    /// The server removed it ([`SocketRef::disconnect`]).
-    ServerNamespaceDisconnect,
-    /// The connection was lost or closed by the client.
-    TransportClose,
-    /// The transport failed, or the client broke the protocol or its bounds.
-    TransportError,
-    /// No heartbeat in time.
-    PingTimeout,
-    /// The client sent something that is not Socket.IO.
-    ParseError,
-    /// The server closed the connection.
-    ForcedClose,
-    /// The server is shutting down.
-    ServerShuttingDown,
-}
-
-impl DisconnectReason {
-    /// The reason as socket.io spells it (`"transport close"`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DisconnectReason::ClientNamespaceDisconnect => "client namespace disconnect",
-            DisconnectReason::ServerNamespaceDisconnect => "server namespace disconnect",
-            DisconnectReason::TransportClose => "transport close",
-            DisconnectReason::TransportError => "transport error",
-            DisconnectReason::PingTimeout => "ping timeout",
-            DisconnectReason::ParseError => "parse error",
-            DisconnectReason::ForcedClose => "forced close",
-            DisconnectReason::ServerShuttingDown => "server shutting down",
-        }
-    }
-
-    pub(crate) fn from_close(reason: CloseReason) -> DisconnectReason {
-        match reason {
-            CloseReason::TransportClose | CloseReason::PeerClose => {
-                DisconnectReason::TransportClose
-            }
-            CloseReason::PingTimeout => DisconnectReason::PingTimeout,
-            CloseReason::ParseError => DisconnectReason::ParseError,
-            CloseReason::ForcedClose => DisconnectReason::ForcedClose,
-            CloseReason::ServerShutdown => DisconnectReason::ServerShuttingDown,
-            _ => DisconnectReason::TransportError,
-        }
-    }
-}
-
-impl fmt::Display for DisconnectReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Why something could not be sent to a client.
 #[derive(Debug, thiserror::Error)]
@@ -104,9 +46,10 @@ impl From<serde_json::Error> for SendError {
     }
 }
 
+/// An event waiting for its handler.
 struct Dispatch {
-    data: Str,
-    attachments: Vec<Bytes>,
+    name: Str,
+    payload: Payload,
     id: Option<u64>,
 }
 
@@ -115,7 +58,7 @@ pub(crate) struct Socket {
     pid: Option<Str>,
     recovered: bool,
     ns: Arc<Namespace>,
-    session: SessionHandle,
+    session: Session,
     info: Arc<RequestInfo>,
     auth: Option<Str>,
     connected: AtomicBool,
@@ -152,7 +95,7 @@ impl SocketRef {
     /// A new socket; `restored` gives the id of a recovered one.
     pub(crate) fn new(
         ns: Arc<Namespace>,
-        session: SessionHandle,
+        session: Session,
         info: Arc<RequestInfo>,
         auth: Option<Str>,
         restored: Option<(Str, Str)>,
@@ -162,8 +105,8 @@ impl SocketRef {
         let (id, pid) = match restored {
             Some((sid, pid)) => (sid, Some(pid)),
             None => (
-                crate::sid::generate(),
-                ns.recovery().map(|_| crate::sid::generate()),
+                crate::engine::sid::generate(),
+                ns.recovers().then(crate::engine::sid::generate),
             ),
         };
         SocketRef(Arc::new(Socket {
@@ -209,7 +152,7 @@ impl SocketRef {
 
     /// The Engine.IO session id of the underlying connection.
     pub fn transport_sid(&self) -> &str {
-        &self.0.session.sid
+        self.0.session.sid()
     }
 
     /// The HTTP request that opened the connection (headers, query, address).
@@ -222,9 +165,10 @@ impl SocketRef {
         self.0.auth.as_deref()
     }
 
-    /// The client's `auth` payload, deserialized.
+    /// The client's `auth` payload, deserialized; `{}` if the client sent none, as Node's
+    /// `socket.handshake.auth`.
     pub fn auth<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_str(self.0.auth.as_deref().unwrap_or("null"))
+        serde_json::from_str(self.0.auth.as_deref().unwrap_or("{}"))
     }
 
     /// Whether this socket's state (id, rooms, missed packets) was recovered from a lost
@@ -274,15 +218,15 @@ impl SocketRef {
     /// Sends `event` with raw arguments (several, or binary).
     pub fn emit_payload(&self, event: &str, payload: Payload) -> Result<(), SendError> {
         let mut data = payload.event_data(event);
-        if let Some(store) = self.0.ns.recovery() {
+        if self.0.ns.recovers() {
             // Kept for replay, as a broadcast to the socket's own room (as Node does).
             let opts = crate::adapter::BroadcastOptions {
                 rooms: vec![self.id().to_owned()],
                 ..Default::default()
             };
-            data = store.record(&data, &payload.attachments, &opts);
+            data = self.0.ns.record(data, &payload.attachments, &opts);
         }
-        self.send_input(Input::Emit {
+        self.command(Command::Emit {
             nsp: self.ns_name().clone(),
             data,
             attachments: payload.attachments,
@@ -316,7 +260,7 @@ impl SocketRef {
         timeout: Duration,
     ) -> Result<Payload, AckError> {
         let (tx, rx) = oneshot::channel();
-        self.send_input(Input::Emit {
+        self.command(Command::Emit {
             nsp: self.ns_name().clone(),
             data: payload.event_data(event),
             attachments: payload.attachments,
@@ -383,35 +327,29 @@ impl SocketRef {
 
     /// Removes the socket from its namespace (the client gets a `DISCONNECT`).
     pub fn disconnect(&self) -> Result<(), SendError> {
-        self.send_input(Input::Disconnect {
+        self.command(Command::Disconnect {
             nsp: self.ns_name().clone(),
         })
     }
 
-    pub(crate) fn send_input(&self, input: Input) -> Result<(), SendError> {
+    /// Sends a command to the socket's session task.
+    pub(crate) fn command(&self, command: Command) -> Result<(), SendError> {
         if !self.connected() {
             return Err(SendError::Disconnected);
         }
-        match self.0.session.tx.try_send(input) {
-            Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.0.session.overflow.notify_one();
-                Err(SendError::Full)
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::Disconnected),
-        }
+        self.0.session.command(command).map_err(|e| match e {
+            QueueError::Full => SendError::Full,
+            QueueError::Closed => SendError::Disconnected,
+        })
     }
 
     /// Delivers an encoded broadcast.
     pub(crate) fn deliver(&self, packet: &Encoded, volatile: bool) {
         if self.connected() {
-            self.0.session.deliver(
-                Input::Encoded {
-                    prepared: packet.prepared.clone(),
-                    volatile,
-                },
-                volatile,
-            );
+            let _ = self
+                .0
+                .session
+                .send_prepared(packet.prepared.clone(), volatile);
         }
     }
 
@@ -444,15 +382,11 @@ impl SocketRef {
 
     /// Called by the session task when an event for this socket arrives. `false` when the
     /// socket's event queue is full: its handlers do not keep up with the client.
-    pub(crate) fn dispatch(&self, data: Str, attachments: Vec<Bytes>, id: Option<u64>) -> bool {
+    pub(crate) fn dispatch(&self, name: Str, payload: Payload, id: Option<u64>) -> bool {
         let Some(tx) = self.0.events.lock().ok().and_then(|tx| tx.clone()) else {
             return true;
         };
-        let event = Dispatch {
-            data,
-            attachments,
-            id,
-        };
+        let event = Dispatch { name, payload, id };
         !matches!(tx.try_send(event), Err(mpsc::error::TrySendError::Full(_)))
     }
 
@@ -478,19 +412,17 @@ impl SocketRef {
     /// the in-memory adapter — is done before the next event's handler starts); the rest runs
     /// as its own task.
     async fn run_event(&self, d: Dispatch) {
-        let Some((name, payload)) = Payload::from_event(&d.data, d.attachments) else {
-            return;
-        };
+        let Dispatch { name, payload, id } = d;
         let handler = self
             .0
             .handlers
             .read()
             .ok()
-            .and_then(|m| m.get(&name).cloned())
+            .and_then(|m| m.get(name.as_str()).cloned())
             .or_else(|| self.0.any.read().ok().and_then(|a| a.clone()));
         match handler {
             Some(h) => {
-                let mut fut = h(self.ctx(Some(name), payload, d.id));
+                let mut fut = h(self.ctx(Some(name.to_string()), payload, id));
                 let first = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
                 if first.is_pending() {
                     // Waiting here for a free slot holds back the next events.
@@ -526,9 +458,9 @@ impl SocketRef {
         }
         let socket = self.clone();
         tokio::spawn(async move {
-            if let (Some(store), Some(pid)) = (socket.0.ns.recovery(), socket.pid()) {
+            if let (true, Some(pid)) = (socket.0.ns.recovers(), socket.pid()) {
                 let rooms = socket.rooms().await.unwrap_or_default();
-                store.save(pid, socket.0.id.clone(), rooms, reason);
+                socket.0.ns.save(pid, socket.0.id.clone(), rooms, reason);
             }
             if let Err(e) = socket.0.ns.adapter().del_all(socket.0.id.clone()).await {
                 tracing::warn!("adapter: {e}");

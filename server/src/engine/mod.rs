@@ -1,97 +1,36 @@
-//! Engine.IO over HTTP: request routing and checks ([`handle`]), long-polling
-//! ([`polling`]), WebSocket ([`ws`]), the session tasks ([`session`]) and the HTTP errors
-//! ([`error`]).
+//! The Engine.IO layer: HTTP long-polling, WebSocket, upgrades, heartbeats and the session
+//! registry, over the core's sans-IO sessions. It knows nothing of Socket.IO: the layer
+//! above plugs in as a [`Protocol`] (connection events in, typed commands out through
+//! [`SessionHandle`]).
+//!
+//! Used on its own it is a bare Engine.IO server, like Node's `engine.io` package:
+//! [`EngineIo`] with an [`EngineHandler`] (see `examples/engine_echo.rs`).
+//!
+//! - `server`: [`Engine`] — settings, clock, session registry, request routing and checks.
+//! - `session`: one tokio task per session, driving its sans-IO machine.
+//! - `polling`, `ws`: the transports.
+//! - `layer`: the tower layer for axum.
+//! - `io`: the bare Engine.IO server API.
+//! - [`error`]: the HTTP errors of the reference server.
 
+mod clock;
+mod config;
 pub mod error;
-pub(crate) mod polling;
-pub(crate) mod session;
-pub(crate) mod ws;
+mod io;
+mod layer;
+mod polling;
+mod request;
+mod server;
+mod session;
+pub(crate) mod sid;
+mod ws;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::SystemTime;
-
-use axum::body::Body;
-use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::{Method, Request};
-use axum::response::{IntoResponse, Response};
-use sockeye_core::engine::Transport;
-
-use crate::handshake::{query_param, RequestInfo};
-use crate::io::SocketIo;
-use error::EngineError;
-
-/// Answers one request under the Socket.IO path, with the checks of Node's
-/// `Server.verify`.
-pub(crate) async fn handle(io: SocketIo, req: Request<Body>) -> Response {
-    match route(io, req).await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::debug!("engine.io request refused: {e}");
-            e.into_response()
-        }
-    }
-}
-
-async fn route(io: SocketIo, req: Request<Body>) -> Result<Response, EngineError> {
-    let (mut parts, body) = req.into_parts();
-    let query = parts.uri.query().unwrap_or("").to_owned();
-    let transport = query_param(&query, "transport")
-        .and_then(Transport::parse)
-        .ok_or(EngineError::UnknownTransport)?;
-    let enabled = match transport {
-        Transport::Polling => io.config().transports[0],
-        _ => io.config().transports[1],
-    };
-    if !enabled {
-        return Err(EngineError::UnknownTransport);
-    }
-    let is_ws = transport == Transport::WebSocket;
-
-    if let Some(sid) = query_param(&query, "sid").filter(|s| !s.is_empty()) {
-        let session = io.session(sid).ok_or(EngineError::UnknownSid)?;
-        return match (is_ws, &parts.method) {
-            (false, &Method::GET) => polling::get(&session).await,
-            (false, &Method::POST) => polling::post(&io, &session, body).await,
-            (true, &Method::GET) => {
-                let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &())
-                    .await
-                    .map_err(|_| EngineError::BadRequest)?;
-                Ok(ws::upgrade(io, upgrade, Some(session)))
-            }
-            _ => Err(EngineError::BadRequest),
-        };
-    }
-
-    // A handshake.
-    if parts.method != Method::GET {
-        return Err(EngineError::BadHandshakeMethod);
-    }
-    if query_param(&query, "EIO") != Some("4") {
-        return Err(EngineError::UnsupportedProtocolVersion);
-    }
-    if let Some(allow) = &io.config().allow_request {
-        if let Err(why) = allow(&parts) {
-            tracing::debug!("handshake refused by allow_request: {why}");
-            return Err(EngineError::Forbidden);
-        }
-    }
-    let info = Arc::new(RequestInfo {
-        headers: parts.headers.clone(),
-        uri: parts.uri.clone(),
-        address: parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0),
-        issued: SystemTime::now(),
-    });
-    if is_ws {
-        let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &())
-            .await
-            .map_err(|_| EngineError::BadRequest)?;
-        Ok(ws::handshake(io, upgrade, info))
-    } else {
-        polling::handshake(&io, info).await
-    }
-}
+pub use clock::Clock;
+pub use config::{AllowRequest, EngineConfig};
+pub use error::EngineError;
+pub use io::{Bare, EngineCommand, EngineHandler, EngineIo, EngineIoBuilder, EngineSocket};
+pub use layer::{EngineLayer, EngineService};
+pub use request::{query_param, RequestInfo};
+pub use server::Engine;
+pub use session::{Protocol, QueueError, SessionHandle};
+pub use sockeye_core::engine::{CloseReason, Frame, Message, Transport};

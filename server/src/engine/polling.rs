@@ -10,28 +10,26 @@ use sockeye_core::engine::{CloseReason, Transport};
 use sockeye_core::Str;
 use tokio::sync::oneshot;
 
-use crate::engine::error::EngineError;
-use crate::engine::session::{self, Input, SessionHandle};
-use crate::handshake::RequestInfo;
-use crate::io::SocketIo;
+use super::error::EngineError;
+use super::request::RequestInfo;
+use super::server::Engine;
+use super::session::{self, Input, Protocol, SessionHandle};
 
 /// Opens a polling session and answers the handshake with its `open` packet.
-pub(crate) async fn handshake(
-    io: &SocketIo,
+pub(crate) async fn handshake<P: Protocol>(
+    engine: &Arc<Engine<P>>,
     info: Arc<RequestInfo>,
 ) -> Result<Response, EngineError> {
-    let handle = session::spawn(io, Transport::Polling, info, None);
+    let handle = session::spawn(engine, Transport::Polling, info, None);
     get(&handle).await
 }
 
 /// A polling `GET`: resolves when the session has data (or closes).
-pub(crate) async fn get(session: &SessionHandle) -> Result<Response, EngineError> {
+pub(crate) async fn get<C: Send + 'static>(
+    session: &SessionHandle<C>,
+) -> Result<Response, EngineError> {
     let (tx, rx) = oneshot::channel();
-    session
-        .tx
-        .send(Input::PollGet(tx))
-        .await
-        .map_err(|_| EngineError::UnknownSid)?;
+    session.input(Input::PollGet(tx)).await?;
     let body = rx.await.map_err(|_| EngineError::UnknownSid)??;
     Ok(poll_response(body))
 }
@@ -42,19 +40,18 @@ fn poll_response(body: Bytes) -> Response {
 
 /// A polling `POST`: hands the body to the session. A body over `max_payload` closes the
 /// session (413), as does one that is not UTF-8 (400).
-pub(crate) async fn post(
-    io: &SocketIo,
-    session: &SessionHandle,
+pub(crate) async fn post<P: Protocol>(
+    engine: &Engine<P>,
+    session: &SessionHandle<P::Command>,
     body: Body,
 ) -> Result<Response, EngineError> {
-    let max = io.config().engine.max_payload;
+    let max = engine.config().session.max_payload;
     let bytes = match axum::body::to_bytes(body, max).await {
         Ok(b) => b,
         Err(e) => {
-            tracing::debug!(sid = %session.sid, "polling body refused: {e}");
+            tracing::debug!(sid = %session.sid(), "polling body refused: {e}");
             let _ = session
-                .tx
-                .send(Input::Close(CloseReason::PayloadTooLarge))
+                .input(Input::Close(CloseReason::PayloadTooLarge))
                 .await;
             return Ok((
                 axum::http::StatusCode::PAYLOAD_TOO_LARGE,
@@ -65,15 +62,11 @@ pub(crate) async fn post(
         }
     };
     let Ok(text) = Str::from_utf8(bytes) else {
-        let _ = session.tx.send(Input::Close(CloseReason::ParseError)).await;
+        let _ = session.input(Input::Close(CloseReason::ParseError)).await;
         return Err(EngineError::BadRequest);
     };
     let (tx, rx) = oneshot::channel();
-    session
-        .tx
-        .send(Input::PollPost(text, tx))
-        .await
-        .map_err(|_| EngineError::UnknownSid)?;
+    session.input(Input::PollPost(text, tx)).await?;
     rx.await.map_err(|_| EngineError::UnknownSid)??;
     Ok(([(header::CONTENT_TYPE, "text/html")], "ok").into_response())
 }

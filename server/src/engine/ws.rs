@@ -13,45 +13,46 @@ use sockeye_core::engine::{Frame, Transport};
 use sockeye_core::Str;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::engine::session::{self, Input, SessionHandle, WsOut};
-use crate::handshake::RequestInfo;
-use crate::io::SocketIo;
+use super::request::RequestInfo;
+use super::server::Engine;
+use super::session::{self, Input, Protocol, SessionHandle, WsOut};
 
 /// A WebSocket-only client's handshake.
-pub(crate) fn handshake(io: SocketIo, ws: WebSocketUpgrade, info: Arc<RequestInfo>) -> Response {
-    let max = io.config().engine.max_payload;
+pub(crate) fn handshake<P: Protocol>(
+    engine: Arc<Engine<P>>,
+    ws: WebSocketUpgrade,
+    info: Arc<RequestInfo>,
+) -> Response {
+    let max = engine.config().session.max_payload;
     ws.max_message_size(max)
-        .on_upgrade(move |socket| run(io, socket, Target::New(info)))
+        .on_upgrade(move |socket| run(engine, socket, Target::New(info)))
 }
 
 /// An upgrade of polling session `session`.
-pub(crate) fn upgrade(
-    io: SocketIo,
+pub(crate) fn upgrade<P: Protocol>(
+    engine: Arc<Engine<P>>,
     ws: WebSocketUpgrade,
-    session: Option<SessionHandle>,
+    session: SessionHandle<P::Command>,
 ) -> Response {
-    let max = io.config().engine.max_payload;
-    let target = match session {
-        Some(s) => Target::Existing(s),
-        None => Target::None,
-    };
+    let max = engine.config().session.max_payload;
     ws.max_message_size(max)
-        .on_upgrade(move |socket| run(io, socket, target))
+        .on_upgrade(move |socket| run(engine, socket, Target::Existing(session)))
 }
 
-enum Target {
+enum Target<C> {
     New(Arc<RequestInfo>),
-    Existing(SessionHandle),
-    None,
+    Existing(SessionHandle<C>),
 }
 
-async fn run(io: SocketIo, socket: WebSocket, target: Target) {
+async fn run<P: Protocol>(engine: Arc<Engine<P>>, socket: WebSocket, target: Target<P::Command>) {
     let (sink, mut stream) = socket.split();
-    let cap = io.config().engine.max_queued_packets.max(16);
+    let cap = engine.config().session.max_queued_packets.max(16);
     let (out_tx, out_rx) = mpsc::channel(cap);
-    let id = io.next_ws_id();
+    let id = engine.next_ws_id();
     let handle = match target {
-        Target::New(info) => session::spawn(&io, Transport::WebSocket, info, Some((id, out_tx))),
+        Target::New(info) => {
+            session::spawn(&engine, Transport::WebSocket, info, Some((id, out_tx)))
+        }
         Target::Existing(handle) => {
             let (reply_tx, reply_rx) = oneshot::channel();
             let attach = Input::WsAttach {
@@ -59,18 +60,15 @@ async fn run(io: SocketIo, socket: WebSocket, target: Target) {
                 out: out_tx,
                 reply: reply_tx,
             };
-            if handle.tx.send(attach).await.is_err() || !reply_rx.await.unwrap_or(false) {
-                tracing::debug!(sid = %handle.sid, "upgrade refused");
+            if handle.input(attach).await.is_err() || !reply_rx.await.unwrap_or(false) {
+                tracing::debug!(sid = %handle.sid(), "upgrade refused");
                 close(sink).await;
                 return;
             }
             handle
         }
-        Target::None => {
-            close(sink).await;
-            return;
-        }
     };
+    drop(engine);
     let mut writer = tokio::spawn(write_loop(sink, out_rx));
     let reader = async {
         while let Some(msg) = stream.next().await {
@@ -83,7 +81,7 @@ async fn run(io: SocketIo, socket: WebSocket, target: Target) {
                 Ok(WsMessage::Ping(_) | WsMessage::Pong(_)) => continue,
                 Ok(WsMessage::Close(_)) | Err(_) => break,
             };
-            if handle.tx.send(Input::WsFrame { id, frame }).await.is_err() {
+            if handle.input(Input::WsFrame { id, frame }).await.is_err() {
                 break;
             }
         }
@@ -92,7 +90,7 @@ async fn run(io: SocketIo, socket: WebSocket, target: Target) {
         () = reader => {}
         _ = &mut writer => {}
     }
-    let _ = handle.tx.send(Input::WsClosed { id }).await;
+    let _ = handle.input(Input::WsClosed { id }).await;
 }
 
 async fn write_loop(mut sink: SplitSink<WebSocket, WsMessage>, mut rx: mpsc::Receiver<WsOut>) {

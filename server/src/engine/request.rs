@@ -1,4 +1,4 @@
-//! What handlers can learn about the client's handshake request.
+//! What the layers above can learn about the request that opened a session.
 
 use std::net::SocketAddr;
 use std::time::SystemTime;
@@ -26,8 +26,8 @@ impl RequestInfo {
     }
 }
 
-/// Finds `key` in a query string.
-pub(crate) fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
+/// Finds `key` in a query string (not percent-decoded).
+pub fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
     query.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         (k == key).then_some(v)

@@ -1,0 +1,311 @@
+//! The Socket.IO layer on one Engine.IO session: [`SocketIoProtocol`] plugs into the
+//! Engine.IO layer, gives each session the core's `socket::server::Connection`, and keeps,
+//! inside the session's task, the session's sockets (one per namespace) and the acks they
+//! wait for. Handlers and operators reach a session with [`Command`]s.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use bytes::Bytes;
+use sockeye_core::engine::server::Machine;
+use sockeye_core::engine::{CloseReason, Transport};
+use sockeye_core::socket::recovery::{self, StoredPacket};
+use sockeye_core::socket::server::{Connection, DisconnectReason, Event};
+use sockeye_core::{Instant, Str};
+use tokio::sync::oneshot;
+
+use crate::ack::AckError;
+use crate::engine::{EngineConfig, Protocol, RequestInfo, SessionHandle};
+use crate::io::{IoInner, SocketIo};
+use crate::ns::ConnectError;
+use crate::payload::Payload;
+use crate::socket::SocketRef;
+
+/// A reply channel for a pending ack.
+pub(crate) type AckReply = oneshot::Sender<Result<Payload, AckError>>;
+
+/// The handle of a session, as the Socket.IO layer holds it.
+pub(crate) type Session = SessionHandle<Command>;
+
+/// What the Socket.IO layer asks of a session's task.
+pub enum Command {
+    /// The namespace's middlewares ran for `socket` (or its state was recovered, with the
+    /// packets it missed).
+    Connected {
+        /// The socket.
+        socket: SocketRef,
+        /// The middlewares' verdict.
+        result: Result<(), ConnectError>,
+        /// Packets to replay (recovery).
+        missed: Vec<StoredPacket>,
+    },
+    /// Send an event (`data` the raw array `["name", ...]`), with an ack reply if wanted.
+    Emit {
+        /// Namespace.
+        nsp: Str,
+        /// The event array.
+        data: Str,
+        /// Binary attachments.
+        attachments: Vec<Bytes>,
+        /// Where the ack goes, and how long to wait for it.
+        ack: Option<(AckReply, Duration)>,
+    },
+    /// Answer the client's event `id`.
+    Ack {
+        /// Namespace.
+        nsp: Str,
+        /// The client's ack id.
+        id: u64,
+        /// The arguments.
+        payload: Payload,
+    },
+    /// Remove the socket of `nsp` (the client gets a `DISCONNECT`).
+    Disconnect {
+        /// Namespace.
+        nsp: Str,
+    },
+}
+
+/// The Socket.IO layer as an Engine.IO [`Protocol`]. Not used directly: [`SocketIo`] owns it.
+pub struct SocketIoProtocol {
+    pub(crate) io: Weak<IoInner>,
+}
+
+/// What the Socket.IO layer keeps per session, in its task.
+pub struct SessionState {
+    handle: Session,
+    info: Arc<RequestInfo>,
+    sockets: HashMap<Str, SocketRef>,
+    acks: HashMap<(Str, u64), AckReply>,
+}
+
+impl Protocol for SocketIoProtocol {
+    type Machine = Connection;
+    type Command = Command;
+    type State = SessionState;
+
+    fn open(
+        &self,
+        config: &EngineConfig,
+        handle: &Session,
+        transport: Transport,
+        info: Arc<RequestInfo>,
+        now: Instant,
+    ) -> (Connection, SessionState) {
+        let socket_config = self
+            .io
+            .upgrade()
+            .map(|io| io.config.socket.clone())
+            .unwrap_or_default();
+        let conn = Connection::new(
+            handle.sid().clone(),
+            transport,
+            config.session.clone(),
+            socket_config,
+            now,
+        );
+        let state = SessionState {
+            handle: handle.clone(),
+            info,
+            sockets: HashMap::new(),
+            acks: HashMap::new(),
+        };
+        (conn, state)
+    }
+
+    fn on_event(&self, st: &mut SessionState, conn: &mut Connection, now: Instant, ev: Event) {
+        match ev {
+            Event::Connect { nsp, auth } => match self.io.upgrade() {
+                Some(io) => st.start_connect(&SocketIo(io), conn, now, nsp, auth),
+                None => conn.reject(&nsp, "server closed", None),
+            },
+            Event::Event {
+                nsp,
+                name,
+                args,
+                attachments,
+                id,
+            } => {
+                let payload = Payload { args, attachments };
+                let full = st
+                    .sockets
+                    .get(&nsp)
+                    .is_some_and(|socket| !socket.dispatch(name, payload, id));
+                if full {
+                    tracing::warn!(sid = %st.handle.sid(), "event queue full; closing the session");
+                    conn.close(now, CloseReason::QueueFull);
+                }
+            }
+            Event::Ack {
+                nsp,
+                id,
+                args,
+                attachments,
+            } => {
+                if let Some(reply) = st.acks.remove(&(nsp, id)) {
+                    let _ = reply.send(Ok(Payload { args, attachments }));
+                }
+            }
+            Event::AckTimeout { nsp, id } => {
+                if let Some(reply) = st.acks.remove(&(nsp, id)) {
+                    let _ = reply.send(Err(AckError::Timeout));
+                }
+            }
+            Event::Disconnect { nsp, reason } => st.close_socket(&nsp, reason),
+            Event::Upgraded => tracing::debug!(sid = %st.handle.sid(), "upgraded to websocket"),
+            Event::Closed(reason) => {
+                tracing::debug!(sid = %st.handle.sid(), reason = reason.as_str(), "session closed");
+                for (_, reply) in st.acks.drain() {
+                    let _ = reply.send(Err(AckError::Disconnected));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_command(&self, st: &mut SessionState, conn: &mut Connection, now: Instant, c: Command) {
+        match c {
+            Command::Connected {
+                socket,
+                result,
+                missed,
+            } => st.finish_connect(conn, socket, result, missed),
+            Command::Emit {
+                nsp,
+                data,
+                attachments,
+                ack: None,
+            } => {
+                let _ = conn.emit(&nsp, data, attachments);
+            }
+            Command::Emit {
+                nsp,
+                data,
+                attachments,
+                ack: Some((reply, timeout)),
+            } => match conn.emit_with_ack(now, &nsp, data, attachments, Some(timeout)) {
+                Ok(id) => {
+                    st.acks.insert((nsp, id), reply);
+                }
+                Err(_) => {
+                    let _ = reply.send(Err(AckError::Disconnected));
+                }
+            },
+            Command::Ack { nsp, id, payload } => {
+                let _ = conn.ack(&nsp, id, payload.args, payload.attachments);
+            }
+            Command::Disconnect { nsp } => conn.disconnect(&nsp),
+        }
+    }
+}
+
+impl SessionState {
+    fn start_connect(
+        &mut self,
+        io: &SocketIo,
+        conn: &mut Connection,
+        now: Instant,
+        nsp: Str,
+        auth: Option<Str>,
+    ) {
+        let Some(ns) = io.namespace(&nsp) else {
+            conn.reject(&nsp, "Invalid namespace", None);
+            return;
+        };
+        let restored = match auth.as_deref().and_then(recovery::parse_auth) {
+            Some((pid, offset)) => ns.restore(now, &pid, &offset).map(|r| (r, Str::from(pid))),
+            None => None,
+        };
+        // A recovered socket gets its old id and rooms back and skips the middlewares; a new
+        // one runs them and joins its own room. Either way the session task hears the outcome
+        // as `Command::Connected`.
+        let (socket, recovered) = match restored {
+            Some((recovered, pid)) => {
+                tracing::debug!(sid = %recovered.sid, "connection state recovered");
+                let ids = Some((recovered.sid.clone(), pid));
+                let socket = SocketRef::new(ns, self.handle.clone(), self.info.clone(), auth, ids);
+                (socket, Some(recovered))
+            }
+            None => (
+                SocketRef::new(ns, self.handle.clone(), self.info.clone(), auth, None),
+                None,
+            ),
+        };
+        let handle = self.handle.clone();
+        tokio::spawn(async move {
+            let (result, missed) = match recovered {
+                Some(recovered) => {
+                    let result = socket
+                        .join(recovered.rooms)
+                        .await
+                        .map_err(|e| ConnectError::new(e.to_string()));
+                    (result, recovered.missed)
+                }
+                None => (admit(&socket).await, Vec::new()),
+            };
+            let connected = Command::Connected {
+                socket,
+                result,
+                missed,
+            };
+            if let Err(e) = handle.command_wait(connected).await {
+                tracing::debug!("connect outcome not delivered: {e}");
+            }
+        });
+    }
+
+    fn finish_connect(
+        &mut self,
+        conn: &mut Connection,
+        socket: SocketRef,
+        result: Result<(), ConnectError>,
+        missed: Vec<StoredPacket>,
+    ) {
+        let nsp = socket.ns_name().clone();
+        match result {
+            Ok(()) => {
+                if conn.accept(&nsp, socket.id(), socket.pid()).is_err() {
+                    // The session closed (or the request went away) meanwhile.
+                    socket.abandon();
+                    return;
+                }
+                for p in missed {
+                    let _ = conn.emit(&nsp, p.data, p.attachments);
+                }
+                self.sockets.insert(nsp, socket.clone());
+                socket.start();
+            }
+            Err(e) => conn.reject(&nsp, &e.message, e.data.as_deref()),
+        }
+    }
+
+    fn close_socket(&mut self, nsp: &str, reason: DisconnectReason) {
+        if let Some(socket) = self.sockets.remove(nsp) {
+            let dropped: Vec<(Str, u64)> = self
+                .acks
+                .keys()
+                .filter(|(n, _)| n.as_str() == nsp)
+                .cloned()
+                .collect();
+            for key in dropped {
+                if let Some(reply) = self.acks.remove(&key) {
+                    let _ = reply.send(Err(AckError::Disconnected));
+                }
+            }
+            socket.closed(reason);
+        }
+    }
+}
+
+/// Runs the namespace's middlewares for a new socket, then puts it in its own room (before
+/// the client hears it is connected).
+async fn admit(socket: &SocketRef) -> Result<(), ConnectError> {
+    for m in socket.namespace().middlewares() {
+        m(socket.connect_ctx()).await?;
+    }
+    socket.join(socket.id().to_owned()).await.map_err(|e| {
+        tracing::warn!("adapter: {e}");
+        ConnectError::new("adapter failure")
+    })
+}
