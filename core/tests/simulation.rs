@@ -223,6 +223,10 @@ fn client_detects_a_silent_server_and_reconnects() {
         Event::ConnectError { error, .. } => Some(error.clone()),
         _ => None,
     });
+    assert!(
+        !timeouts.is_empty(),
+        "the attempt made during the outage timed out"
+    );
     assert!(timeouts.iter().all(|e| *e == ConnectError::Timeout));
     assert!(sim
         .events

@@ -239,11 +239,8 @@ impl Adapter for LocalAdapter {
     }
 
     fn broadcast(&self, packet: Encoded, opts: BroadcastOptions) -> AdapterFuture<'_, ()> {
-        for sid in self.targets(&opts) {
-            if let Some(socket) = self.ns.socket(&sid) {
-                socket.deliver(&packet, opts.volatile);
-            }
-        }
+        self.ns
+            .deliver(self.targets(&opts).iter(), &packet, opts.volatile);
         Box::pin(async { Ok(()) })
     }
 
@@ -263,9 +260,7 @@ impl Adapter for LocalAdapter {
 
     fn disconnect_sockets(&self, opts: BroadcastOptions) -> AdapterFuture<'_, ()> {
         for sid in self.targets(&opts) {
-            if let Some(socket) = self.ns.socket(&sid) {
-                let _ = socket.disconnect();
-            }
+            self.ns.disconnect(&sid);
         }
         Box::pin(async { Ok(()) })
     }

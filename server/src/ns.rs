@@ -9,7 +9,7 @@ use sockeye_core::socket::recovery::{Recovered, Store, Target};
 use sockeye_core::socket::server::DisconnectReason;
 use sockeye_core::{Instant, Str};
 
-use crate::adapter::{Adapter, BroadcastOptions};
+use crate::adapter::{Adapter, BroadcastOptions, Encoded};
 use crate::handler::{boxed_middleware, BoxedHandler, BoxedMiddleware, Middleware};
 use crate::io::{IoInner, SocketIo};
 use crate::socket::SocketRef;
@@ -192,6 +192,32 @@ impl NamespaceRef {
     /// Every local socket.
     pub fn sockets(&self) -> Vec<SocketRef> {
         self.0.upgrade().map(|ns| ns.all()).unwrap_or_default()
+    }
+
+    /// Hands a packet encoded once to the sessions of the local sockets `sids` (unknown ids
+    /// are skipped). `volatile`: dropped for clients that cannot take it now.
+    pub fn deliver<'a>(
+        &self,
+        sids: impl IntoIterator<Item = &'a Str>,
+        packet: &Encoded,
+        volatile: bool,
+    ) {
+        let Some(ns) = self.0.upgrade() else { return };
+        let Ok(sockets) = ns.sockets.read() else {
+            return;
+        };
+        for sid in sids {
+            if let Some(socket) = sockets.get(sid) {
+                socket.deliver(packet, volatile);
+            }
+        }
+    }
+
+    /// Disconnects the local socket `sid` (the client gets a `DISCONNECT`), if it exists.
+    pub fn disconnect(&self, sid: &str) {
+        if let Some(socket) = self.socket(sid) {
+            let _ = socket.disconnect();
+        }
     }
 }
 

@@ -213,6 +213,29 @@ async fn echo(client: &mut TestClient, text: &str) {
 // 1. Handshake and namespace connect.
 
 #[tokio::test(start_paused = true)]
+async fn auth_of_a_client_that_sent_none_is_an_empty_object() {
+    let (server, io) = Server::start(SocketIo::builder());
+    io.ns("/", |socket: SocketRef| async move {
+        socket.on("auth", |socket: SocketRef, ack: AckSender| async move {
+            let auth = socket.auth::<Value>().map_err(|e| e.to_string());
+            let _ = ack.send(&json!({ "auth": auth.ok(), "raw": socket.auth_raw() }));
+        });
+    });
+    for auth in [None, Some(r#"{"token":"t"}"#)] {
+        let mut client = TestClient::new(&server, config(&[Transport::WebSocket]));
+        client.connected("/", auth).await;
+        let id = client.emit_with_ack("/", r#"["auth"]"#, vec![], None).await;
+        let (args, _) = client.wait_ack(id).await;
+        let expected = match auth {
+            // As Node's `socket.handshake.auth`: `{}` when the client sent nothing.
+            None => json!([{ "auth": {}, "raw": null }]),
+            Some(a) => json!([{ "auth": { "token": "t" }, "raw": a }]),
+        };
+        assert_eq!(args, expected);
+    }
+}
+
+#[tokio::test(start_paused = true)]
 async fn polling_only_handshake_and_connect_with_auth() {
     let (server, io, mut logs) = app(SocketIo::builder());
     let mut client = TestClient::new(&server, config(&[Transport::Polling]));
