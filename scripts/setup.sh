@@ -14,6 +14,7 @@ APT_PACKAGES=(
   chromium-driver # chromedriver, for wasm-bindgen-test-runner
   binaryen        # wasm-opt
   redis-server    # Redis adapter tests
+  nginx           # the load-balancer test (two nodes behind ip_hash)
 )
 
 LOG="$(mktemp "${TMPDIR:-/tmp}/sockeye-setup.XXXXXX.log")"
@@ -136,10 +137,12 @@ setup_python_client() {
   # Package metadata only: importing aiohttp and socketio takes seconds.
   if ! python3 -c 'import importlib.metadata as m
 assert m.version("python-socketio").startswith("5.")
-m.version("aiohttp")' \
+assert int(m.version("python-socketio").split(".")[1]) >= 14
+m.version("aiohttp")
+m.version("redis")' \
     >/dev/null 2>&1; then
-    run "installing python-socketio[client] 5.x" \
-      python3 -m pip install --quiet 'python-socketio[client]>=5,<6' aiohttp
+    run "installing python-socketio[client] 5.x and redis" \
+      python3 -m pip install --quiet 'python-socketio[client]>=5.14,<6' aiohttp 'redis>=5'
   fi
 }
 

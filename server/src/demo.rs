@@ -29,9 +29,10 @@ async fn on_join(socket: SocketRef, Data(room): Data<String>, ack: AckSender) {
         tracing::warn!("join: {e}");
         return;
     }
+    // Every server of the cluster counts (with the Redis adapter).
     let members = socket
         .within(room.clone())
-        .sockets()
+        .fetch_sockets()
         .await
         .map(|s| s.len())
         .unwrap_or(0);

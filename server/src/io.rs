@@ -13,10 +13,11 @@ use crate::connection::SocketIoProtocol;
 use crate::engine::Engine;
 use crate::handler::{boxed, Handler};
 use crate::layer::SocketIoLayer;
-use crate::ns::{Namespace, NsConfig, NsHandle};
+use crate::ns::{Namespace, NsConfig, NsHandle, ServerSideEvent};
 use crate::operators::{BroadcastOperator, IntoRooms};
 use crate::payload::Payload;
-use crate::socket::{SendError, SocketRef};
+use crate::remote::RemoteSocket;
+use crate::socket::SendError;
 use crate::state::StateMap;
 
 type Predicate = Arc<dyn Fn(&str) -> bool + Send + Sync>;
@@ -197,8 +198,8 @@ impl SocketIo {
         self.root().emit_payload(event, payload).await
     }
 
-    /// The sockets of `/`.
-    pub async fn fetch_sockets(&self) -> Result<Vec<SocketRef>, AdapterError> {
+    /// The sockets of `/`, on every server of the cluster.
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, AdapterError> {
         self.root().fetch_sockets().await
     }
 
@@ -231,6 +232,36 @@ impl SocketIo {
                 .server_side_emit(event.to_owned(), payload)
                 .await?),
             None => Ok(()),
+        }
+    }
+
+    /// Sends `event` to the other servers of the cluster and waits (at most the builder's
+    /// `ack_timeout`) for each one's answer (Node's `serverSideEmitWithAck`).
+    pub async fn server_side_emit_with_ack<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<Vec<serde_json::Value>, SendError> {
+        let payload = Payload::one(data)?;
+        match self.namespace("/") {
+            Some(ns) => Ok(ns
+                .adapter()
+                .server_side_emit_with_ack(event.to_owned(), payload, self.config().ack_timeout)
+                .await?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Handles events that other servers of the cluster send to `/` with
+    /// `server_side_emit` (Node's `io.on(event, ...)` for server-side events). One handler
+    /// for every event name; it may answer with [`ServerSideEvent::ack`].
+    pub fn on_server_side_emit<F, Fut>(&self, handler: F)
+    where
+        F: Fn(ServerSideEvent) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        if let Some(ns) = self.namespace("/") {
+            ns.set_server_side_handler(Arc::new(move |ev| Box::pin(handler(ev))));
         }
     }
 

@@ -33,6 +33,8 @@
 
 mod ack;
 pub mod adapter;
+#[cfg(feature = "redis")]
+pub mod cluster;
 mod config;
 mod connection;
 pub mod demo;
@@ -43,6 +45,7 @@ mod layer;
 mod ns;
 mod operators;
 mod payload;
+mod remote;
 mod socket;
 mod state;
 
@@ -55,9 +58,10 @@ pub use handler::{
 };
 pub use io::SocketIo;
 pub use layer::{SocketIoLayer, SocketIoService};
-pub use ns::{ConnectError, NamespaceRef, NsHandle};
+pub use ns::{ConnectError, NamespaceRef, NsHandle, ServerSideEvent};
 pub use operators::{BroadcastOperator, IntoRooms};
 pub use payload::{placeholder, Payload, PayloadError};
+pub use remote::RemoteSocket;
 pub use socket::{DisconnectReason, SendError, SocketRef};
 pub use sockeye_core::Bytes;
 

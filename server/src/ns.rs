@@ -9,9 +9,10 @@ use sockeye_core::socket::recovery::{Recovered, Store, Target};
 use sockeye_core::socket::server::DisconnectReason;
 use sockeye_core::{Instant, Str};
 
-use crate::adapter::{Adapter, BroadcastOptions, Encoded};
+use crate::adapter::{Adapter, BroadcastOptions, Encoded, ServerAck};
 use crate::handler::{boxed_middleware, BoxedHandler, BoxedMiddleware, Middleware};
 use crate::io::{IoInner, SocketIo};
+use crate::payload::Payload;
 use crate::socket::SocketRef;
 
 /// A refusal from a connect middleware: the client gets a `CONNECT_ERROR` with
@@ -57,6 +58,38 @@ pub(crate) struct Namespace {
     adapter: Arc<dyn Adapter>,
     /// Connection state recovery's store (the core's), if on.
     recovery: Option<Mutex<Store>>,
+    /// The handler of events other servers send with `server_side_emit`.
+    server_side: RwLock<Option<ServerSideHandler>>,
+}
+
+/// A handler of server-side events.
+pub(crate) type ServerSideHandler =
+    Arc<dyn Fn(ServerSideEvent) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync>;
+
+/// An event another server of the cluster sent with `server_side_emit` (Node's
+/// `serverSideEmit`).
+#[derive(Debug)]
+pub struct ServerSideEvent {
+    /// The event name.
+    pub event: String,
+    /// Its arguments.
+    pub args: Payload,
+    ack: Option<ServerAck>,
+}
+
+impl ServerSideEvent {
+    /// Whether the sender waits for an answer.
+    pub fn wants_ack(&self) -> bool {
+        self.ack.is_some()
+    }
+
+    /// Answers the sender (one value, as Node's callback takes one argument). Does nothing
+    /// if no answer was asked for.
+    pub fn ack<T: Serialize + ?Sized>(mut self, value: &T) {
+        if let Some(tx) = self.ack.take() {
+            let _ = tx.send(serde_json::to_value(value).unwrap_or(serde_json::Value::Null));
+        }
+    }
 }
 
 impl Namespace {
@@ -71,6 +104,7 @@ impl Namespace {
             io: Arc::downgrade(&io.0),
             config,
             sockets: RwLock::new(HashMap::new()),
+            server_side: RwLock::new(None),
         })
     }
 
@@ -89,6 +123,12 @@ impl Namespace {
 
     pub(crate) fn adapter(&self) -> &Arc<dyn Adapter> {
         &self.adapter
+    }
+
+    pub(crate) fn set_server_side_handler(&self, handler: ServerSideHandler) {
+        if let Ok(mut h) = self.server_side.write() {
+            *h = Some(handler);
+        }
     }
 
     /// Whether connection state recovery is on.
@@ -210,6 +250,20 @@ impl NamespaceRef {
             if let Some(socket) = sockets.get(sid) {
                 socket.deliver(packet, volatile);
             }
+        }
+    }
+
+    /// Runs this namespace's server-side event handler for an event from another server
+    /// (`ack`: where its answer goes, if the sender wants one). Without a handler the event
+    /// is dropped (and the sender gets no answer from this server).
+    pub fn server_side_event(&self, event: String, args: Payload, ack: Option<ServerAck>) {
+        let Some(ns) = self.0.upgrade() else { return };
+        let handler = ns.server_side.read().ok().and_then(|h| h.clone());
+        match handler {
+            Some(h) => {
+                tokio::spawn(h(ServerSideEvent { event, args, ack }));
+            }
+            None => tracing::debug!(%event, "no server-side event handler"),
         }
     }
 

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::join_all;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sockeye_core::socket::Packet;
@@ -14,6 +13,7 @@ use crate::ack::AckError;
 use crate::adapter::{AdapterError, BroadcastOptions, Encoded};
 use crate::ns::Namespace;
 use crate::payload::Payload;
+use crate::remote::RemoteSocket;
 use crate::socket::{SendError, SocketRef};
 
 /// Rooms given as one name or several.
@@ -131,39 +131,44 @@ impl BroadcastOperator {
         }
         let packet = Packet::event(ns.name_str().clone(), data, None, payload.attachments);
         ns.adapter()
-            .broadcast(Encoded::new(&packet), self.opts.clone())
+            .broadcast(Encoded::new(packet), self.opts.clone())
             .await
             .map_err(SendError::from)
     }
 
-    /// Emits `event` to every selected socket and waits for each one's ack (at most the
-    /// timeout set with [`BroadcastOperator::timeout`], else the server's `ack_timeout`).
-    /// One result per socket.
+    /// Emits `event` to every selected socket, on every server of the cluster, and waits for
+    /// each one's ack (at most the timeout set with [`BroadcastOperator::timeout`], else the
+    /// server's `ack_timeout`). One result per socket.
     pub async fn emit_with_ack<T: Serialize + ?Sized, R: DeserializeOwned>(
         &self,
         event: &str,
         data: &T,
     ) -> Result<Vec<Result<R, AckError>>, SendError> {
+        let Some(ns) = &self.ns else {
+            return Ok(Vec::new());
+        };
         let payload = Payload::one(data)?;
-        let sockets = self.sockets().await?;
         let timeout = self.timeout.unwrap_or_else(|| {
-            self.ns
-                .as_ref()
-                .and_then(|ns| ns.io())
+            ns.io()
                 .map_or(Duration::from_secs(5), |io| io.config().ack_timeout)
         });
-        let acks = sockets.iter().map(|s| {
-            let payload = payload.clone();
-            async move {
-                s.emit_with_ack_payload(event, payload, timeout)
-                    .await
-                    .and_then(|p| p.deserialize().map_err(AckError::from))
-            }
-        });
-        Ok(join_all(acks).await)
+        let packet = Packet::event(
+            ns.name_str().clone(),
+            payload.event_data(event),
+            None,
+            payload.attachments,
+        );
+        let acks = ns
+            .adapter()
+            .broadcast_with_ack(packet, self.opts.clone(), timeout)
+            .await?;
+        Ok(acks
+            .into_iter()
+            .map(|a| a.and_then(|p| p.deserialize().map_err(AckError::from)))
+            .collect())
     }
 
-    /// The selected local sockets.
+    /// The selected sockets of this server.
     pub async fn sockets(&self) -> Result<Vec<SocketRef>, AdapterError> {
         let Some(ns) = &self.ns else {
             return Ok(Vec::new());
@@ -172,9 +177,17 @@ impl BroadcastOperator {
         Ok(ids.iter().filter_map(|id| ns.get(id)).collect())
     }
 
-    /// The selected sockets (like Node's `fetchSockets`).
-    pub async fn fetch_sockets(&self) -> Result<Vec<SocketRef>, AdapterError> {
-        self.sockets().await
+    /// The selected sockets of every server of the cluster (Node's `fetchSockets`); with
+    /// [`BroadcastOperator::local`], of this server only.
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, AdapterError> {
+        let Some(ns) = &self.ns else {
+            return Ok(Vec::new());
+        };
+        let found = ns.adapter().fetch_sockets(self.opts.clone()).await?;
+        Ok(found
+            .into_iter()
+            .map(|d| RemoteSocket::new(d, ns.clone()))
+            .collect())
     }
 
     /// Makes the selected sockets join `rooms`.

@@ -259,14 +259,63 @@ impl SocketRef {
         payload: Payload,
         timeout: Duration,
     ) -> Result<Payload, AckError> {
+        self.emit_raw_with_ack(payload.event_data(event), payload.attachments, timeout)
+            .await
+    }
+
+    /// Sends an event array `data` (`["name", ...args]`) asking for an ack.
+    pub(crate) async fn emit_raw_with_ack(
+        &self,
+        data: Str,
+        attachments: Vec<bytes::Bytes>,
+        timeout: Duration,
+    ) -> Result<Payload, AckError> {
         let (tx, rx) = oneshot::channel();
         self.command(Command::Emit {
             nsp: self.ns_name().clone(),
-            data: payload.event_data(event),
-            attachments: payload.attachments,
+            data,
+            attachments,
             ack: Some((tx, timeout)),
         })?;
         rx.await.unwrap_or(Err(AckError::Disconnected))
+    }
+
+    /// The handshake as Node's `socket.handshake` (for cluster-wide `fetch_sockets`).
+    pub(crate) fn handshake_json(&self) -> serde_json::Value {
+        let info = &self.0.info;
+        let headers: serde_json::Map<String, serde_json::Value> = info
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.into())))
+            .collect();
+        let query: serde_json::Map<String, serde_json::Value> = info
+            .uri
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (k.to_owned(), v.into())
+            })
+            .collect();
+        let issued = info
+            .issued
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let auth: serde_json::Value = self.auth().unwrap_or_else(|_| serde_json::json!({}));
+        serde_json::json!({
+            "headers": headers,
+            "time": issued.to_string(),
+            "address": info.address.map(|a| a.ip().to_string()),
+            "xdomain": info.headers.contains_key("origin"),
+            "secure": false,
+            "issued": issued,
+            "url": info.uri.to_string(),
+            "query": query,
+            "auth": auth,
+        })
     }
 
     /// Joins rooms.

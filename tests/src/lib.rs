@@ -9,6 +9,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod redis;
+
 use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::path::PathBuf;

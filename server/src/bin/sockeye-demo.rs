@@ -76,12 +76,9 @@ fn main() -> ExitCode {
         .with_ansi(std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .init();
 
-    match &args.adapter {
-        Adapter::Memory => {}
-        Adapter::Redis(url) | Adapter::Amqp(url) => {
-            eprintln!("error: --adapter {url}: not supported yet (only `memory` is)");
-            return ExitCode::from(EXIT_USAGE);
-        }
+    if let Adapter::Amqp(url) = &args.adapter {
+        eprintln!("error: --adapter {url}: not supported yet (`memory` and `redis://` are)");
+        return ExitCode::from(EXIT_USAGE);
     }
     if !args.static_dir.is_dir() {
         eprintln!(
@@ -120,7 +117,17 @@ async fn serve(args: Args) -> std::io::Result<()> {
         }
     });
 
-    let (layer, io) = sockeye::SocketIo::builder().build_layer();
+    let mut builder = sockeye::SocketIo::builder();
+    if let Adapter::Redis(url) = &args.adapter {
+        // python-socketio's channel too: its workers and servers share the cluster.
+        let config =
+            sockeye::cluster::RedisConfig::new(url.as_str()).with_python_channel("socketio");
+        let factory = sockeye::cluster::RedisAdapterFactory::new(config)
+            .map_err(|e| std::io::Error::other(format!("--adapter {url}: {e}")))?;
+        tracing::info!(uid = factory.uid(), "joining the Redis cluster at {url}");
+        builder = builder.adapter(factory);
+    }
+    let (layer, io) = builder.build_layer();
     let app = sockeye::demo::router(&args.static_dir, &io, layer);
 
     tracing::info!("sockeye-demo listening on http://{local}");

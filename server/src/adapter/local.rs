@@ -1,104 +1,18 @@
-//! The adapter: where rooms live and how broadcasts reach sockets. Async, so an adapter
-//! over Redis or RabbitMQ can implement it; [`LocalAdapter`] (in memory) is the default.
+//! [`LocalAdapter`]: rooms in memory, for one server process. Cluster adapters keep one for
+//! their own sockets.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
-use futures_util::future::BoxFuture;
-use sockeye_core::engine::server::Prepared;
-use sockeye_core::engine::Message;
-use sockeye_core::socket::{parser, Packet};
+use futures_util::future::join_all;
+use sockeye_core::socket::Packet;
 use sockeye_core::Str;
 
+use super::{Adapter, AdapterFactory, AdapterFuture, BroadcastOptions, Encoded, SocketData};
+use crate::ack::AckError;
 use crate::ns::NamespaceRef;
 use crate::payload::Payload;
-
-/// Which sockets an operation targets.
-#[derive(Clone, Debug, Default)]
-pub struct BroadcastOptions {
-    /// Sockets in any of these rooms; every socket if empty.
-    pub rooms: Vec<String>,
-    /// Minus the sockets in any of these rooms.
-    pub except: Vec<String>,
-    /// Minus these sockets (e.g. the sender).
-    pub except_sids: Vec<Str>,
-    /// Only this server's sockets (for multi-server adapters).
-    pub local: bool,
-    /// Drop the data for clients that cannot take it now rather than queue it.
-    pub volatile: bool,
-}
-
-/// A packet encoded once for every recipient: its Engine.IO messages (for adapters that
-/// forward them to other servers) and their prepared WebSocket frames, shared by every local
-/// session they go to.
-#[derive(Clone, Debug)]
-pub struct Encoded {
-    /// The Engine.IO messages (text, then one per binary attachment).
-    pub messages: Arc<[Message]>,
-    pub(crate) prepared: Arc<[Prepared]>,
-}
-
-impl Encoded {
-    /// Encodes `packet` once.
-    pub fn new(packet: &Packet) -> Encoded {
-        Encoded::from_messages(parser::encode(packet))
-    }
-
-    /// Prepares already encoded messages (e.g. received from another server).
-    pub fn from_messages(messages: Vec<Message>) -> Encoded {
-        let prepared: Arc<[Prepared]> = messages.iter().cloned().map(Prepared::new).collect();
-        Encoded {
-            messages: messages.into(),
-            prepared,
-        }
-    }
-}
-
-/// Why an adapter operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum AdapterError {
-    /// The adapter's backend failed.
-    #[error("adapter: {0}")]
-    Backend(String),
-}
-
-/// A future returned by an [`Adapter`].
-pub type AdapterFuture<'a, T> = BoxFuture<'a, Result<T, AdapterError>>;
-
-/// Rooms and broadcasts of one namespace.
-pub trait Adapter: Send + Sync + 'static {
-    /// Adds socket `sid` to `rooms`.
-    fn add_all(&self, sid: Str, rooms: Vec<String>) -> AdapterFuture<'_, ()>;
-    /// Removes socket `sid` from `rooms`.
-    fn del(&self, sid: Str, rooms: Vec<String>) -> AdapterFuture<'_, ()>;
-    /// Removes socket `sid` from every room.
-    fn del_all(&self, sid: Str) -> AdapterFuture<'_, ()>;
-    /// The rooms of socket `sid`.
-    fn socket_rooms(&self, sid: Str) -> AdapterFuture<'_, Vec<String>>;
-    /// The ids of the sockets `opts` targets.
-    fn sockets(&self, opts: BroadcastOptions) -> AdapterFuture<'_, Vec<Str>>;
-    /// Sends a packet, encoded once and shared by every recipient, to the sockets `opts`
-    /// targets.
-    fn broadcast(&self, packet: Encoded, opts: BroadcastOptions) -> AdapterFuture<'_, ()>;
-    /// Makes the targeted sockets join `rooms`.
-    fn add_sockets(&self, opts: BroadcastOptions, rooms: Vec<String>) -> AdapterFuture<'_, ()>;
-    /// Makes the targeted sockets leave `rooms`.
-    fn del_sockets(&self, opts: BroadcastOptions, rooms: Vec<String>) -> AdapterFuture<'_, ()>;
-    /// Disconnects the targeted sockets.
-    fn disconnect_sockets(&self, opts: BroadcastOptions) -> AdapterFuture<'_, ()>;
-    /// Sends an event to the other servers of the cluster (Node's `serverSideEmit`). A
-    /// single-server adapter has nobody to send it to: the default does nothing.
-    fn server_side_emit(&self, event: String, payload: Payload) -> AdapterFuture<'_, ()> {
-        let _ = (event, payload);
-        Box::pin(async { Ok(()) })
-    }
-}
-
-/// Creates the adapter of each namespace.
-pub trait AdapterFactory: Send + Sync + 'static {
-    /// The adapter of the namespace `ns`.
-    fn create(&self, ns: NamespaceRef) -> Arc<dyn Adapter>;
-}
 
 /// The factory of [`LocalAdapter`].
 #[derive(Clone, Copy, Debug, Default)]
@@ -179,8 +93,68 @@ impl LocalAdapter {
         }
     }
 
+    /// Whether a local socket is in `room`.
+    pub fn has_room(&self, room: &str) -> bool {
+        self.read().rooms.contains_key(room)
+    }
+
+    /// Every room a local socket is in.
+    pub fn all_rooms(&self) -> Vec<String> {
+        self.read().rooms.keys().cloned().collect()
+    }
+
+    /// The local sockets `opts` targets, as a cluster-wide query reports them.
+    pub fn local_sockets(&self, opts: &BroadcastOptions) -> Vec<SocketData> {
+        let targets = self.targets(opts);
+        let r = self.read();
+        targets
+            .iter()
+            .filter_map(|sid| {
+                let socket = self.ns.socket(sid)?;
+                let rooms = r
+                    .sids
+                    .get(sid)
+                    .map(|s| s.iter().cloned().collect())
+                    .unwrap_or_default();
+                Some(SocketData {
+                    id: sid.to_string(),
+                    rooms,
+                    handshake: socket.handshake_json(),
+                    data: serde_json::Value::Null,
+                })
+            })
+            .collect()
+    }
+
+    /// Sends the event `packet` to the local sockets `opts` targets, each with an ack; the
+    /// answers (or errors) in socket order.
+    pub fn local_broadcast_with_ack(
+        &self,
+        packet: &Packet,
+        opts: &BroadcastOptions,
+        timeout: Duration,
+    ) -> impl std::future::Future<Output = Vec<Result<Payload, AckError>>> + Send + 'static {
+        let data = packet.data.clone().unwrap_or_default();
+        let calls: Vec<_> = self
+            .targets(opts)
+            .iter()
+            .filter_map(|sid| self.ns.socket(sid))
+            .map(|socket| {
+                let (data, attachments) = (data.clone(), packet.attachments.clone());
+                async move { socket.emit_raw_with_ack(data, attachments, timeout).await }
+            })
+            .collect();
+        join_all(calls)
+    }
+
+    /// Hands `packet` to the local sockets `opts` targets, now.
+    pub fn deliver(&self, packet: &Encoded, opts: &BroadcastOptions) {
+        self.ns
+            .deliver(self.targets(opts).iter(), packet, opts.volatile);
+    }
+
     /// The ids `opts` targets, each once.
-    fn targets(&self, opts: &BroadcastOptions) -> Vec<Str> {
+    pub fn targets(&self, opts: &BroadcastOptions) -> Vec<Str> {
         let r = self.read();
         let excluded: HashSet<&Str> = opts
             .except
@@ -239,8 +213,7 @@ impl Adapter for LocalAdapter {
     }
 
     fn broadcast(&self, packet: Encoded, opts: BroadcastOptions) -> AdapterFuture<'_, ()> {
-        self.ns
-            .deliver(self.targets(&opts).iter(), &packet, opts.volatile);
+        self.deliver(&packet, &opts);
         Box::pin(async { Ok(()) })
     }
 
@@ -263,5 +236,20 @@ impl Adapter for LocalAdapter {
             self.ns.disconnect(&sid);
         }
         Box::pin(async { Ok(()) })
+    }
+
+    fn fetch_sockets(&self, opts: BroadcastOptions) -> AdapterFuture<'_, Vec<SocketData>> {
+        let sockets = self.local_sockets(&opts);
+        Box::pin(async { Ok(sockets) })
+    }
+
+    fn broadcast_with_ack(
+        &self,
+        packet: Packet,
+        opts: BroadcastOptions,
+        timeout: Duration,
+    ) -> AdapterFuture<'_, Vec<Result<Payload, AckError>>> {
+        let acks = self.local_broadcast_with_ack(&packet, &opts, timeout);
+        Box::pin(async move { Ok(acks.await) })
     }
 }

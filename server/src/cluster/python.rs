@@ -1,0 +1,264 @@
+//! python-socketio's pub/sub messages (its `RedisManager`, `AsyncRedisManager`, Kombu and
+//! aio-pika managers): JSON on one channel (default `socketio`), one object per message with
+//! a `method` — `emit`, `enter_room`, `leave_room`, `close_room`, `disconnect`, `callback`.
+//!
+//! An `emit`'s `data` is the list of arguments (python-socketio 5.14+: a one-element list
+//! is one argument; `[null]` none); with `binary: true` it is `[args with placeholders,
+//! base64 attachment, ...]`. Older senders put a single argument in `data`: accepted too.
+
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+/// Messages of Sockeye nodes carry a `host_id` with this prefix: Sockeye nodes got the same
+/// broadcast in Node's format and ignore the copy.
+pub(crate) const SOCKEYE_HOST: &str = "sockeye-";
+
+/// A message from python-socketio.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Message {
+    Emit {
+        event: String,
+        /// The arguments, a JSON array with placeholders.
+        args: String,
+        attachments: Vec<Bytes>,
+        namespace: String,
+        rooms: Vec<String>,
+        skip_sids: Vec<String>,
+        host_id: Option<String>,
+    },
+    EnterRoom {
+        sid: String,
+        room: String,
+        namespace: String,
+    },
+    LeaveRoom {
+        sid: String,
+        room: String,
+        namespace: String,
+    },
+    CloseRoom {
+        room: String,
+        namespace: String,
+    },
+    Disconnect {
+        sid: String,
+        namespace: String,
+    },
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn text(m: &Value, key: &str) -> Option<String> {
+    m.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn namespace(m: &Value) -> String {
+    text(m, "namespace").unwrap_or_else(|| "/".to_owned())
+}
+
+/// Decodes a message; `None` for anything that is not one we handle (logged by the caller).
+pub(crate) fn decode(bytes: &[u8]) -> Option<Message> {
+    let m: Value = serde_json::from_slice(bytes).ok()?;
+    match m.get("method")?.as_str()? {
+        "emit" => {
+            let (args, attachments) = emit_args(&m)?;
+            Some(Message::Emit {
+                event: text(&m, "event")?,
+                args,
+                attachments,
+                namespace: namespace(&m),
+                rooms: strings(m.get("room")),
+                skip_sids: strings(m.get("skip_sid")),
+                host_id: text(&m, "host_id"),
+            })
+        }
+        "enter_room" => Some(Message::EnterRoom {
+            sid: text(&m, "sid")?,
+            room: text(&m, "room")?,
+            namespace: namespace(&m),
+        }),
+        "leave_room" => Some(Message::LeaveRoom {
+            sid: text(&m, "sid")?,
+            room: text(&m, "room")?,
+            namespace: namespace(&m),
+        }),
+        "close_room" => Some(Message::CloseRoom {
+            room: text(&m, "room")?,
+            namespace: namespace(&m),
+        }),
+        "disconnect" => Some(Message::Disconnect {
+            sid: text(&m, "sid")?,
+            namespace: namespace(&m),
+        }),
+        _ => None,
+    }
+}
+
+/// The arguments of an `emit` (see the module docs).
+fn emit_args(m: &Value) -> Option<(String, Vec<Bytes>)> {
+    let data = m.get("data")?;
+    let binary = m.get("binary").and_then(Value::as_bool).unwrap_or(false);
+    let (args, attachments) = if binary {
+        let parts = data.as_array()?;
+        let (first, rest) = parts.split_first()?;
+        let attachments = rest
+            .iter()
+            .map(|a| {
+                let b64 = a.as_str()?;
+                sockeye_core::base64::decode(b64).ok().map(Bytes::from)
+            })
+            .collect::<Option<Vec<Bytes>>>()?;
+        (first.clone(), attachments)
+    } else {
+        (data.clone(), Vec::new())
+    };
+    let args = match args {
+        // `[null]` is python's `data=None`: no argument.
+        Value::Array(a) if a.len() == 1 && a[0].is_null() => Vec::new(),
+        Value::Array(a) => a,
+        Value::Null => Vec::new(),
+        // An older sender's single argument.
+        other => vec![other],
+    };
+    Some((Value::Array(args).to_string(), attachments))
+}
+
+/// An `emit` for python-socketio servers, if the broadcast can be said in their format:
+/// at most one room, no excepted rooms. `args` is the JSON array of arguments (with
+/// placeholders), `skip_sids` the excluded sockets.
+pub(crate) fn encode_emit(
+    host_id: &str,
+    namespace: &str,
+    event: &str,
+    args: &str,
+    attachments: &[Bytes],
+    rooms: &[String],
+    skip_sids: &[String],
+) -> Option<Vec<u8>> {
+    let room = match rooms {
+        [] => Value::Null,
+        [one] => Value::String(one.clone()),
+        _ => return None,
+    };
+    let mut data: Value = serde_json::from_str(args).ok()?;
+    if data.as_array().is_some_and(Vec::is_empty) {
+        data = json!([null]);
+    }
+    let binary = !attachments.is_empty();
+    if binary {
+        let mut parts = vec![data];
+        parts.extend(
+            attachments
+                .iter()
+                .map(|a| Value::String(sockeye_core::base64::encode(a))),
+        );
+        data = Value::Array(parts);
+    }
+    let skip_sid = match skip_sids {
+        [] => Value::Null,
+        [one] => Value::String(one.clone()),
+        many => json!(many),
+    };
+    let message = json!({
+        "method": "emit",
+        "event": event,
+        "data": data,
+        "binary": binary,
+        "namespace": namespace,
+        "room": room,
+        "skip_sid": skip_sid,
+        "callback": null,
+        "host_id": host_id,
+    });
+    serde_json::to_vec(&message).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emits_of_every_python_version_decode() {
+        // python-socketio 5.18 (`data` a list of arguments).
+        let m = br#"{"method": "emit", "event": "my event", "data": [{"foo": "bar"}], "binary": false, "namespace": "/", "room": "my room", "skip_sid": null, "callback": null, "host_id": "abc"}"#;
+        assert_eq!(
+            decode(m),
+            Some(Message::Emit {
+                event: "my event".into(),
+                args: r#"[{"foo":"bar"}]"#.into(),
+                attachments: vec![],
+                namespace: "/".into(),
+                rooms: vec!["my room".into()],
+                skip_sids: vec![],
+                host_id: Some("abc".into()),
+            })
+        );
+        // `data=None`, several arguments, an older single-argument sender.
+        let none = br#"{"method":"emit","event":"e","data":[null]}"#;
+        assert!(matches!(decode(none), Some(Message::Emit { args, .. }) if args == "[]"));
+        let two = br#"{"method":"emit","event":"e","data":[1,"two"],"skip_sid":["a","b"]}"#;
+        assert!(
+            matches!(decode(two), Some(Message::Emit { args, skip_sids, .. }) if args == r#"[1,"two"]"# && skip_sids == ["a", "b"])
+        );
+        let old = br#"{"method":"emit","event":"e","data":{"x":1},"namespace":"/n"}"#;
+        assert!(
+            matches!(decode(old), Some(Message::Emit { args, namespace, .. }) if args == r#"[{"x":1}]"# && namespace == "/n")
+        );
+    }
+
+    #[test]
+    fn binary_emits_round_trip() {
+        let bin = [Bytes::from_static(b"\x01\x02")];
+        let raw = encode_emit(
+            "sockeye-x",
+            "/",
+            "file",
+            r#"[{"_placeholder":true,"num":0}]"#,
+            &bin,
+            &["r".into()],
+            &["s1".into()],
+        )
+        .unwrap();
+        let Some(Message::Emit {
+            args,
+            attachments,
+            rooms,
+            skip_sids,
+            host_id,
+            ..
+        }) = decode(&raw)
+        else {
+            panic!("{}", String::from_utf8_lossy(&raw))
+        };
+        assert_eq!(args, r#"[{"_placeholder":true,"num":0}]"#);
+        assert_eq!(attachments, bin.to_vec());
+        assert_eq!(rooms, vec!["r".to_string()]);
+        assert_eq!(skip_sids, vec!["s1".to_string()]);
+        assert_eq!(host_id.as_deref(), Some("sockeye-x"));
+    }
+
+    #[test]
+    fn what_python_cannot_express_is_not_encoded_and_garbage_is_refused() {
+        assert!(encode_emit("h", "/", "e", "[]", &[], &["a".into(), "b".into()], &[]).is_none());
+        let none = encode_emit("h", "/", "e", "[]", &[], &[], &[]).unwrap();
+        assert!(matches!(decode(&none), Some(Message::Emit { args, .. }) if args == "[]"));
+        for bad in [
+            &b"garbage"[..],
+            b"{}",
+            br#"{"method":"emit"}"#,
+            br#"{"method":"nope"}"#,
+            b"[1]",
+        ] {
+            assert_eq!(decode(bad), None);
+        }
+    }
+}
