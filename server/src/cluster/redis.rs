@@ -100,6 +100,9 @@ pub(crate) struct Node {
     publisher: ConnectionManager,
     /// Whether Redis is known to be unreachable (the outage is logged once).
     down: AtomicBool,
+    /// While down, when a command last tried Redis: one try per second, the others fail at
+    /// once, so that a node never makes its clients wait on an outage.
+    last_try: Mutex<Option<tokio::time::Instant>>,
     adapters: RwLock<HashMap<String, Weak<Shared>>>,
     subs: mpsc::Sender<Sub>,
 }
@@ -119,12 +122,31 @@ impl Node {
         }
     }
 
+    /// Whether a command may try Redis now (always when it is up; once a second when down).
+    fn may_try(&self) -> Result<(), AdapterError> {
+        if !self.down.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let now = tokio::time::Instant::now();
+        let mut last = self.last_try.lock().unwrap_or_else(|e| e.into_inner());
+        match *last {
+            Some(t) if now.duration_since(t) < Duration::from_secs(1) => {
+                Err(AdapterError::Backend("redis unreachable".to_owned()))
+            }
+            _ => {
+                *last = Some(now);
+                Ok(())
+            }
+        }
+    }
+
     /// Publishes `payload` on `channel`; fails fast (command timeout) while Redis is down.
     pub(crate) async fn publish(
         &self,
         channel: &str,
         payload: Vec<u8>,
     ) -> Result<(), AdapterError> {
+        self.may_try()?;
         let mut conn = self.publisher.clone();
         let r: redis::RedisResult<i64> = redis::cmd("PUBLISH")
             .arg(channel)
@@ -145,6 +167,7 @@ impl Node {
 
     /// Subscribers of `channel` (`PUBSUB NUMSUB`): the servers of a namespace.
     async fn numsub(&self, channel: &str) -> Result<usize, AdapterError> {
+        self.may_try()?;
         let mut conn = self.publisher.clone();
         let r: redis::RedisResult<(String, usize)> = redis::cmd("PUBSUB")
             .arg("NUMSUB")
@@ -315,6 +338,7 @@ impl RedisAdapterFactory {
             config,
             publisher,
             down: AtomicBool::new(false),
+            last_try: Mutex::new(None),
             adapters: RwLock::new(HashMap::new()),
             subs: tx,
         });
@@ -797,9 +821,10 @@ impl Shared {
         &self,
         id: &str,
         rx: oneshot::Receiver<T>,
+        timeout: Duration,
         what: &'static str,
     ) -> Result<T, AdapterError> {
-        let r = tokio::time::timeout(self.node.config.requests_timeout, rx).await;
+        let r = tokio::time::timeout(timeout, rx).await;
         self.requests().remove(id);
         match r {
             Ok(Ok(v)) => Ok(v),
@@ -901,14 +926,16 @@ impl Adapter for RedisAdapter {
     }
 
     fn broadcast(&self, packet: Encoded, opts: BroadcastOptions) -> AdapterFuture<'_, ()> {
+        // Local clients first: they never wait on Redis.
+        self.shared.local.deliver(&packet, &opts);
         Box::pin(async move {
             if !opts.local {
                 if let Err(e) = self.shared.publish_broadcast(&packet.packet, &opts).await {
-                    // Local clients still get it: the cluster part is lost while Redis is down.
+                    // The cluster part is lost while Redis is down (at most once delivery).
                     tracing::debug!("redis: broadcast not published: {e}");
                 }
             }
-            self.shared.local.broadcast(packet, opts).await
+            Ok(())
         })
     }
 
@@ -943,7 +970,6 @@ impl Adapter for RedisAdapter {
         payload: Payload,
         timeout: Duration,
     ) -> AdapterFuture<'_, Vec<Value>> {
-        let _ = timeout;
         Box::pin(async move {
             let s = &self.shared;
             let expected = s.node.numsub(&s.request_channel).await?.saturating_sub(1);
@@ -971,7 +997,7 @@ impl Adapter for RedisAdapter {
                 s.requests().remove(&id);
                 return Err(e);
             }
-            s.wait(&id, rx, "serverSideEmit responses").await
+            s.wait(&id, rx, timeout, "serverSideEmit responses").await
         })
     }
 
@@ -1008,7 +1034,8 @@ impl Adapter for RedisAdapter {
                 s.requests().remove(&id);
                 return Err(e);
             }
-            s.wait(&id, rx, "fetchSockets response").await
+            let timeout = s.node.config.requests_timeout;
+            s.wait(&id, rx, timeout, "fetchSockets response").await
         })
     }
 
@@ -1093,7 +1120,8 @@ impl Adapter for RedisAdapter {
 }
 
 impl RedisAdapter {
-    /// Publishes a remote join/leave/disconnect (unless local) and applies it here.
+    /// Applies a join/leave/disconnect here, then publishes it for the other servers
+    /// (unless local).
     fn remote_op(
         &self,
         kind: u64,
@@ -1102,12 +1130,18 @@ impl RedisAdapter {
     ) -> AdapterFuture<'_, ()> {
         Box::pin(async move {
             let s = &self.shared;
+            let local_rooms = rooms.clone().unwrap_or_default();
+            match kind {
+                kind::REMOTE_JOIN => s.local.add_sockets(opts.clone(), local_rooms).await?,
+                kind::REMOTE_LEAVE => s.local.del_sockets(opts.clone(), local_rooms).await?,
+                _ => s.local.disconnect_sockets(opts.clone()).await?,
+            }
             if !opts.local {
                 let req = Request {
                     uid: Some(s.node.uid.clone()),
                     kind,
                     opts: Some(WireOpts::from_opts(&opts)),
-                    rooms: rooms.clone(),
+                    rooms,
                     close: (kind == kind::REMOTE_DISCONNECT).then_some(false),
                     ..Default::default()
                 };
@@ -1115,12 +1149,7 @@ impl RedisAdapter {
                     tracing::debug!("redis: remote operation not published: {e}");
                 }
             }
-            let rooms = rooms.unwrap_or_default();
-            match kind {
-                kind::REMOTE_JOIN => s.local.add_sockets(opts, rooms).await,
-                kind::REMOTE_LEAVE => s.local.del_sockets(opts, rooms).await,
-                _ => s.local.disconnect_sockets(opts).await,
-            }
+            Ok(())
         })
     }
 }
