@@ -536,7 +536,10 @@ impl Shared {
                 self.respond_json(r);
             }
             kind::REMOTE_JOIN | kind::REMOTE_LEAVE | kind::REMOTE_DISCONNECT => {
-                self.on_remote_op(req, opts);
+                // Ours were applied here before they were published.
+                if req.uid.as_deref() != Some(self.node.uid.as_str()) {
+                    self.on_remote_op(req, opts);
+                }
             }
             kind::REMOTE_FETCH => {
                 let Some(id) = req
