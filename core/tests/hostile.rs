@@ -287,6 +287,34 @@ const SHAPES: &[Shape] = &[
         },
     },
     Shape {
+        name: "1 MB of ACKs, 20,000 of them awaited (Connection)",
+        prepare: || {
+            let mut conn = joined();
+            for _ in 0..10 {
+                for _ in 0..2_000 {
+                    let data = Str::from_static("[\"e\"]");
+                    conn.emit_with_ack(t0(), "/", data, vec![], None).unwrap();
+                }
+                conn.handle_poll_get(t0()).unwrap();
+                while conn.poll_transmit().is_some() {}
+            }
+            // Each awaited id once, oldest first, then unknown ids.
+            let mut b = (0..20_000)
+                .map(|id| format!("43{id}[]"))
+                .collect::<Vec<_>>()
+                .join("\x1e");
+            while b.len() + 14 <= MAX {
+                b.push_str("\x1e4399999999[]");
+            }
+            Box::new(move || {
+                let mut conn = conn;
+                let ev = post(&mut conn, b);
+                assert_eq!(ev.len(), 20_000);
+                assert!(matches!(ev[19_999], Event::Ack { id: 19_999, .. }));
+            })
+        },
+    },
+    Shape {
         name: "1 MB of binary events with an attachment each (Connection)",
         prepare: || {
             let (b, n) = body(
@@ -400,6 +428,7 @@ fn many_connects() {
 #[test]
 fn many_events() {
     run("1 MB of tiny events (Connection)");
+    run("1 MB of ACKs, 20,000 of them awaited (Connection)");
 }
 
 #[test]
