@@ -164,10 +164,17 @@ impl Packet {
     /// Decodes a WebSocket text frame (or one packet of a polling payload that is not
     /// `b`-prefixed). Takes a [`Str`] so message data can share its buffer.
     pub fn decode_text(text: Str) -> Result<Packet, DecodeError> {
-        let first = text.chars().next().ok_or(DecodeError::Empty)?;
+        Packet::decode_part(&text, &text)
+    }
+
+    /// Decodes the packet `part`, a sub-slice of `buf` (a whole frame, or one packet of a
+    /// polling body), whose data shares `buf`. O(length of `part`): a body's packets are
+    /// decoded without a [`Str`] for each.
+    pub(crate) fn decode_part(buf: &Str, part: &str) -> Result<Packet, DecodeError> {
+        let first = part.chars().next().ok_or(DecodeError::Empty)?;
         // Everything after the type character, as text and sharing the buffer.
-        let rest = text.get(first.len_utf8()..).unwrap_or("");
-        let data = || text.slice_ref(rest).unwrap_or_default();
+        let rest = part.get(first.len_utf8()..).unwrap_or("");
+        let data = || buf.slice_ref(rest).unwrap_or_default();
         if first == 'b' {
             // A binary message in its text form, as in polling payloads. Engine.IO v4 sends
             // binary over WebSocket as binary frames, but the reference parser accepts this

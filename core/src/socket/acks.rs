@@ -5,11 +5,19 @@ use crate::Instant;
 use core::time::Duration;
 
 /// The acks a socket waits for, each with an optional deadline.
+///
+/// Every ack packet a peer sends looks its id up here, so [`Acks::resolve`] must not cost
+/// the number of pending acks: ids are kept in order (they are allocated in order), found by
+/// binary search, and a resolved entry is only marked, the list being compacted once half of
+/// it is resolved entries (amortised O(log n) per ack, whatever the ids a peer sends).
 #[derive(Debug, Default)]
 pub(crate) struct Acks {
     next_id: u64,
-    /// Awaited ids with their deadlines, in id (= emission) order.
-    pending: Vec<(u64, Option<Instant>)>,
+    /// Ids with their deadlines, in id (= emission) order, and whether each is still
+    /// awaited (`false`: resolved, kept until the next compaction).
+    pending: Vec<(u64, Option<Instant>, bool)>,
+    /// How many entries of `pending` are resolved.
+    resolved: usize,
 }
 
 impl Acks {
@@ -22,46 +30,100 @@ impl Acks {
     pub(crate) fn register(&mut self, now: Instant, timeout: Option<Duration>) -> u64 {
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
-        self.pending.push((id, timeout.map(|t| now + t)));
+        self.pending.push((id, timeout.map(|t| now + t), true));
         id
     }
 
     /// Stops waiting for `id`; whether it was awaited (a late or unknown ack is not).
     pub(crate) fn resolve(&mut self, id: u64) -> bool {
-        match self.pending.iter().position(|(i, _)| *i == id) {
-            Some(k) => {
-                self.pending.remove(k);
-                true
-            }
-            None => false,
+        // Sorted by id: ids grow by one per register (a u64 does not wrap in practice).
+        let Ok(k) = self.pending.binary_search_by_key(&id, |e| e.0) else {
+            return false;
+        };
+        if !core::mem::replace(&mut self.pending[k].2, false) {
+            return false;
         }
+        self.resolved += 1;
+        if self.resolved * 2 > self.pending.len() {
+            self.pending.retain(|e| e.2);
+            self.resolved = 0;
+        }
+        true
+    }
+
+    /// The awaited ids with their deadlines.
+    fn awaited(&self) -> impl Iterator<Item = (u64, Option<Instant>)> + '_ {
+        self.pending.iter().filter(|e| e.2).map(|e| (e.0, e.1))
     }
 
     /// The earliest deadline.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.pending.iter().filter_map(|(_, d)| *d).min()
+        self.awaited().filter_map(|(_, d)| d).min()
     }
 
     /// Removes and returns the ids whose deadline is at or before `now`, in id order.
     pub(crate) fn expire(&mut self, now: Instant) -> Vec<u64> {
         let mut expired = Vec::new();
-        self.pending.retain(|(id, d)| {
-            let due = d.is_some_and(|d| now >= d);
+        self.pending.retain(|&(id, d, awaited)| {
+            let due = awaited && d.is_some_and(|d| now >= d);
             if due {
-                expired.push(*id);
+                expired.push(id);
             }
-            !due
+            awaited && !due
         });
+        self.resolved = 0;
         expired
     }
 
     /// Stops waiting for every ack; returns their ids in order.
     pub(crate) fn clear(&mut self) -> Vec<u64> {
-        self.pending.drain(..).map(|(id, _)| id).collect()
+        let ids = self.ids().collect();
+        self.pending.clear();
+        self.resolved = 0;
+        ids
     }
 
     /// Every id still awaited, in order.
     pub(crate) fn ids(&self) -> impl Iterator<Item = u64> + '_ {
-        self.pending.iter().map(|(id, _)| *id)
+        self.awaited().map(|(id, _)| id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn resolve_expire_and_clear() {
+        let t = Instant::from_millis;
+        let mut a = Acks::default();
+        for k in 0..10 {
+            let timeout = (k % 2 == 0).then(|| Duration::from_millis(100 + k));
+            assert_eq!(a.register(t(0), timeout), k);
+        }
+        assert_eq!(a.next_id(), 10);
+        // Unknown, then once only.
+        assert!(!a.resolve(10));
+        assert!(a.resolve(0));
+        assert!(!a.resolve(0));
+        assert!(a.resolve(3));
+        assert_eq!(a.next_deadline(), Some(t(102)));
+        // More than half resolved: compacted, nothing else changes.
+        for id in [1, 5, 7, 9] {
+            assert!(a.resolve(id));
+        }
+        assert!(!a.resolve(7));
+        assert_eq!(a.ids().collect::<Vec<_>>(), [2, 4, 6, 8]);
+        assert_eq!(a.expire(t(104)), [2, 4]);
+        assert!(!a.resolve(2));
+        assert_eq!(a.next_deadline(), Some(t(106)));
+        assert!(a.resolve(6));
+        assert_eq!(a.next_deadline(), Some(t(108)));
+        assert_eq!(a.clear(), [8]);
+        assert_eq!(a.ids().count(), 0);
+        assert_eq!(a.next_deadline(), None);
+        assert_eq!(a.register(t(0), None), 10);
     }
 }
