@@ -168,9 +168,11 @@ step_demo_e2e() {
   # The page as the demo serves it: www/ with the wasm client copied to www/pkg/.
   "$ROOT/scripts/build-www.sh"
   cargo build -p sockeye --bin sockeye-demo
-  # Screenshots of each user's page go to tests/output/.
+  # Screenshots of each user's page go to tests/output/. cluster.test.js starts redis-server
+  # and runs python-socketio's Redis manager (python3).
   (cd "$ROOT/tests/e2e-demo" &&
-    SOCKEYE_DEMO="$TARGET_DIR/debug/sockeye-demo" node --test --test-concurrency=1 demo.test.js)
+    SOCKEYE_DEMO="$TARGET_DIR/debug/sockeye-demo" REDIS_SERVER="${REDIS_SERVER:-redis-server}" \
+      PYTHON="${PYTHON:-python3}" node --test --test-concurrency=1 demo.test.js cluster.test.js)
 }
 
 # ---------------------------------------------------------------------------- driver

@@ -95,7 +95,10 @@ impl ServerSideEvent {
 impl Namespace {
     pub(crate) fn new(io: &SocketIo, name: Str, config: NsConfig) -> Arc<Namespace> {
         Arc::new_cyclic(|weak: &Weak<Namespace>| Namespace {
-            adapter: io.adapter_factory().create(NamespaceRef(weak.clone())),
+            adapter: io.adapter_factory().create(NamespaceRef {
+                ns: weak.clone(),
+                name: name.clone(),
+            }),
             recovery: io
                 .config()
                 .recovery
@@ -216,22 +219,26 @@ impl Namespace {
 
 /// What an [`Adapter`] may do with the local sockets of its namespace.
 #[derive(Clone)]
-pub struct NamespaceRef(Weak<Namespace>);
+pub struct NamespaceRef {
+    ns: Weak<Namespace>,
+    // Kept here: the adapter factory reads it while the namespace is being built.
+    name: Str,
+}
 
 impl NamespaceRef {
     /// The namespace's name.
-    pub fn name(&self) -> Option<String> {
-        self.0.upgrade().map(|ns| ns.name().to_owned())
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// A local socket by id.
     pub fn socket(&self, sid: &str) -> Option<SocketRef> {
-        self.0.upgrade().and_then(|ns| ns.get(sid))
+        self.ns.upgrade().and_then(|ns| ns.get(sid))
     }
 
     /// Every local socket.
     pub fn sockets(&self) -> Vec<SocketRef> {
-        self.0.upgrade().map(|ns| ns.all()).unwrap_or_default()
+        self.ns.upgrade().map(|ns| ns.all()).unwrap_or_default()
     }
 
     /// Hands a packet encoded once to the sessions of the local sockets `sids` (unknown ids
@@ -242,7 +249,7 @@ impl NamespaceRef {
         packet: &Encoded,
         volatile: bool,
     ) {
-        let Some(ns) = self.0.upgrade() else { return };
+        let Some(ns) = self.ns.upgrade() else { return };
         let Ok(sockets) = ns.sockets.read() else {
             return;
         };
@@ -257,7 +264,7 @@ impl NamespaceRef {
     /// (`ack`: where its answer goes, if the sender wants one). Without a handler the event
     /// is dropped (and the sender gets no answer from this server).
     pub fn server_side_event(&self, event: String, args: Payload, ack: Option<ServerAck>) {
-        let Some(ns) = self.0.upgrade() else { return };
+        let Some(ns) = self.ns.upgrade() else { return };
         let handler = ns.server_side.read().ok().and_then(|h| h.clone());
         match handler {
             Some(h) => {

@@ -1,7 +1,7 @@
 //! A real `redis-server` for the cluster tests: on a free port, no persistence, started and
 //! stopped (and started again on the same port) by the tests.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -48,6 +48,59 @@ impl RedisServer {
                 .is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
     }
 
+    /// Runs one command (binary-safe arguments) on a new connection; `Err` if Redis is not
+    /// reachable or answers with an error.
+    pub fn command(&self, args: &[&[u8]]) -> Result<Reply, String> {
+        let s = TcpStream::connect(("127.0.0.1", self.port)).map_err(|e| e.to_string())?;
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut out = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            out.extend_from_slice(a);
+            out.extend_from_slice(b"\r\n");
+        }
+        (&s).write_all(&out).map_err(|e| e.to_string())?;
+        match read_reply(&mut BufReader::new(&s))? {
+            Reply::Error(e) => Err(e),
+            r => Ok(r),
+        }
+    }
+
+    /// `PUBLISH channel payload`: how many subscribers got it.
+    pub fn publish(&self, channel: &str, payload: &[u8]) -> i64 {
+        match self.command(&[b"PUBLISH", channel.as_bytes(), payload]) {
+            Ok(Reply::Int(n)) => n,
+            other => panic!("PUBLISH {channel}: {other:?}"),
+        }
+    }
+
+    /// `PUBSUB NUMSUB channel`: how many connections subscribe to it.
+    pub fn numsub(&self, channel: &str) -> i64 {
+        match self.command(&[b"PUBSUB", b"NUMSUB", channel.as_bytes()]) {
+            Ok(Reply::Array(items)) => match items.get(1) {
+                Some(Reply::Int(n)) => *n,
+                _ => 0,
+            },
+            other => panic!("PUBSUB NUMSUB {channel}: {other:?}"),
+        }
+    }
+
+    /// Waits (at most 10 s) until `channel` has at least `n` subscribers.
+    pub async fn wait_subscribers(&self, channel: &str, n: i64) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let got = self.numsub(channel);
+            if got >= n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{channel}: {got} subscribers after 10 s, want {n}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Starts it (again) on its port. Panics if it does not answer within 10 s.
     pub fn restart(&mut self) {
         self.stop();
@@ -79,4 +132,52 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A RESP reply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// `+OK`.
+    Simple(String),
+    /// `-ERR ...`.
+    Error(String),
+    /// `:n`.
+    Int(i64),
+    /// `$n` (None: the null bulk string).
+    Bulk(Option<Vec<u8>>),
+    /// `*n` (an empty list for the null array).
+    Array(Vec<Reply>),
+}
+
+fn read_reply(r: &mut impl BufRead) -> Result<Reply, String> {
+    let mut line = Vec::new();
+    r.read_until(b'\n', &mut line).map_err(|e| e.to_string())?;
+    if line.len() < 3 {
+        return Err("connection closed".to_owned());
+    }
+    let text = String::from_utf8_lossy(&line[1..line.len() - 2]).into_owned();
+    let num = || text.parse::<i64>().map_err(|e| format!("{text}: {e}"));
+    Ok(match line[0] {
+        b'+' => Reply::Simple(text),
+        b'-' => Reply::Error(text),
+        b':' => Reply::Int(num()?),
+        b'$' => match usize::try_from(num()?) {
+            Ok(n) => {
+                let mut buf = vec![0u8; n + 2];
+                r.read_exact(&mut buf).map_err(|e| e.to_string())?;
+                buf.truncate(n);
+                Reply::Bulk(Some(buf))
+            }
+            Err(_) => Reply::Bulk(None),
+        },
+        b'*' => {
+            let n = usize::try_from(num()?).unwrap_or(0);
+            let mut items = Vec::with_capacity(n);
+            for _ in 0..n {
+                items.push(read_reply(r)?);
+            }
+            Reply::Array(items)
+        }
+        other => return Err(format!("unexpected reply type {:?}", other as char)),
+    })
 }

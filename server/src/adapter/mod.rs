@@ -75,7 +75,7 @@ pub struct SocketData {
 pub type ServerAck = tokio::sync::oneshot::Sender<serde_json::Value>;
 
 /// Why an adapter operation failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum AdapterError {
     /// The adapter's backend failed.
     #[error("adapter: {0}")]

@@ -1164,6 +1164,10 @@ fn broadcast_from(
         Some(_) => return shape("packet nsp is not a string"),
     };
     let data = get(p, "data").ok_or_else(|| CodecError::Shape("packet has no data".into()))?;
+    if packet_type == EVENT && !is_event_data(data) {
+        // Relayed as is, it would make every client it reaches drop the connection.
+        return shape("event data is not [name, ...args]");
+    }
     let (args, attachments) = value_to_args(data)?;
     let id = match get(p, "id") {
         None | Some(Value::Nil) => None,
@@ -1191,6 +1195,27 @@ fn broadcast_from(
         except,
         flags,
     })
+}
+
+/// Whether `data` is an event's `[name, ...args]` as Socket.IO's parser accepts it (a
+/// number, or a string that is not a reserved event name, first).
+fn is_event_data(data: &Value) -> bool {
+    const RESERVED: [&str; 6] = [
+        "connect",
+        "connect_error",
+        "disconnect",
+        "disconnecting",
+        "newListener",
+        "removeListener",
+    ];
+    match data {
+        Value::Array(items) => match items.first() {
+            Some(Value::Integer(_)) => true,
+            Some(Value::String(s)) => s.as_str().is_some_and(|s| !RESERVED.contains(&s)),
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1891,7 +1916,9 @@ mod tests {
         let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         assert!(args_to_value(&ok, &[]).is_ok());
         // the deepest accepted arguments survive a broadcast and a request round trip
-        let mut b = bc("u", "/", &ok, &[], &[], &[], Flags::default());
+        let inner = "[".repeat(MAX_DEPTH - 1) + &"]".repeat(MAX_DEPTH - 1);
+        let ok_event = format!("[\"e\",{inner}]");
+        let mut b = bc("u", "/", &ok_event, &[], &[], &[], Flags::default());
         assert_eq!(decode_broadcast(&encode_broadcast(&b).unwrap()).unwrap(), b);
         b.flags.timeout = Some(5);
         let req = Request::Broadcast {

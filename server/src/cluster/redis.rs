@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde_json::Value;
 use sockeye_core::socket::Packet;
@@ -105,7 +105,22 @@ pub(crate) struct Node {
     last_try: Mutex<Option<tokio::time::Instant>>,
     adapters: RwLock<HashMap<String, Weak<Shared>>>,
     subs: mpsc::Sender<Sub>,
+    /// Everything this node publishes, in order, for the publisher task.
+    outbox: mpsc::Sender<Outgoing>,
 }
+
+/// A message waiting for the publisher task; `done` hears how it went.
+struct Outgoing {
+    channel: String,
+    payload: Vec<u8>,
+    done: Option<oneshot::Sender<Result<(), AdapterError>>>,
+}
+
+/// Most messages waiting to be published (past it, broadcasts are dropped for the other
+/// servers — at most once delivery — and requests fail).
+const OUTBOX: usize = 8192;
+/// Most messages published in one pipelined round trip.
+const BATCH: usize = 64;
 
 impl Node {
     fn mark_down(&self, what: &str, e: &dyn std::fmt::Display) {
@@ -140,21 +155,58 @@ impl Node {
         }
     }
 
-    /// Publishes `payload` on `channel`; fails fast (command timeout) while Redis is down.
+    /// Publishes `payload` on `channel` after everything queued before it, and waits for
+    /// the outcome; fails fast while Redis is down.
     pub(crate) async fn publish(
         &self,
         channel: &str,
         payload: Vec<u8>,
     ) -> Result<(), AdapterError> {
+        let (tx, rx) = oneshot::channel();
+        self.enqueue(channel, payload, Some(tx))?;
+        rx.await
+            .unwrap_or_else(|_| Err(AdapterError::Backend("publisher stopped".to_owned())))
+    }
+
+    /// Queues `payload` for `channel` without waiting (broadcasts: their order is the order
+    /// of these calls).
+    fn publish_nowait(&self, channel: &str, payload: Vec<u8>) {
+        if let Err(e) = self.enqueue(channel, payload, None) {
+            tracing::debug!("redis: not published: {e}");
+        }
+    }
+
+    fn enqueue(
+        &self,
+        channel: &str,
+        payload: Vec<u8>,
+        done: Option<oneshot::Sender<Result<(), AdapterError>>>,
+    ) -> Result<(), AdapterError> {
+        let msg = Outgoing {
+            channel: channel.to_owned(),
+            payload,
+            done,
+        };
+        self.outbox.try_send(msg).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => {
+                AdapterError::Backend("too many messages waiting for redis".to_owned())
+            }
+            mpsc::error::TrySendError::Closed(_) => {
+                AdapterError::Backend("publisher stopped".to_owned())
+            }
+        })
+    }
+
+    /// Publishes a batch in one pipelined round trip.
+    async fn publish_batch(&self, batch: &[Outgoing]) -> Result<(), AdapterError> {
         self.may_try()?;
+        let mut pipe = redis::pipe();
+        for m in batch {
+            pipe.cmd("PUBLISH").arg(&m.channel).arg(&m.payload).ignore();
+        }
         let mut conn = self.publisher.clone();
-        let r: redis::RedisResult<i64> = redis::cmd("PUBLISH")
-            .arg(channel)
-            .arg(payload)
-            .query_async(&mut conn)
-            .await;
-        match r {
-            Ok(_) => {
+        match pipe.query_async::<()>(&mut conn).await {
+            Ok(()) => {
                 self.mark_up();
                 Ok(())
             }
@@ -311,6 +363,21 @@ async fn subscriber(node: Weak<Node>, client: redis::Client, mut subs: mpsc::Rec
     }
 }
 
+/// The publisher: publishes what the node queued, in order, a batch per round trip. Ends
+/// when the node is dropped.
+async fn publish_loop(node: Weak<Node>, mut outbox: mpsc::Receiver<Outgoing>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while outbox.recv_many(&mut batch, BATCH).await > 0 {
+        let Some(n) = node.upgrade() else { return };
+        let result = n.publish_batch(&batch).await;
+        for m in batch.drain(..) {
+            if let Some(done) = m.done {
+                let _ = done.send(result.clone());
+            }
+        }
+    }
+}
+
 /// Creates a [`RedisAdapter`] per namespace, all sharing one pair of connections. Put it in
 /// the builder: `SocketIo::builder().adapter(RedisAdapterFactory::new(config)?)`.
 #[derive(Clone)]
@@ -333,6 +400,7 @@ impl RedisAdapterFactory {
         let publisher = ConnectionManager::new_lazy_with_config(client.clone(), manager_config)
             .map_err(|e| AdapterError::Backend(e.to_string()))?;
         let (tx, rx) = mpsc::channel(SUB_QUEUE);
+        let (out_tx, out_rx) = mpsc::channel(OUTBOX);
         let node = Arc::new(Node {
             uid: random_uid(),
             config,
@@ -341,11 +409,13 @@ impl RedisAdapterFactory {
             last_try: Mutex::new(None),
             adapters: RwLock::new(HashMap::new()),
             subs: tx,
+            outbox: out_tx,
         });
         if let Some(c) = &node.config.python_channel {
             node.subscribe(Sub::Channel(c.clone()));
         }
         tokio::spawn(subscriber(Arc::downgrade(&node), client, rx));
+        tokio::spawn(publish_loop(Arc::downgrade(&node), out_rx));
         Ok(RedisAdapterFactory { node })
     }
 
@@ -357,7 +427,7 @@ impl RedisAdapterFactory {
 
 impl AdapterFactory for RedisAdapterFactory {
     fn create(&self, ns: NamespaceRef) -> Arc<dyn Adapter> {
-        let nsp = ns.name().unwrap_or_else(|| "/".to_owned());
+        let nsp = ns.name().to_owned();
         let key = &self.node.config.key;
         let shared = Arc::new(Shared {
             node: self.node.clone(),
@@ -764,58 +834,61 @@ impl Shared {
         }
     }
 
+    /// Handles a python-socketio message now, on the subscriber task: the messages take
+    /// effect in the order they were published (an `enter_room` before the `emit` to that
+    /// room that follows it). The local adapter's room operations complete at once.
     fn on_python(self: &Arc<Self>, message: python::Message) {
-        let me = self.clone();
-        tokio::spawn(async move {
-            match message {
-                python::Message::Emit {
-                    event,
-                    args,
+        match message {
+            python::Message::Emit {
+                event,
+                args,
+                attachments,
+                rooms,
+                skip_sids,
+                host_id,
+                ..
+            } => {
+                if host_id.is_some_and(|h| h.starts_with(python::SOCKEYE_HOST)) {
+                    // A Sockeye node: the same broadcast came in Node's format.
+                    return;
+                }
+                let payload = Payload {
+                    args: Str::from(args),
                     attachments,
+                };
+                let packet = Packet::event(
+                    Str::from(self.nsp.as_str()),
+                    payload.event_data(&event),
+                    None,
+                    payload.attachments,
+                );
+                let opts = BroadcastOptions {
                     rooms,
-                    skip_sids,
-                    host_id,
-                    ..
-                } => {
-                    if host_id.is_some_and(|h| h.starts_with(python::SOCKEYE_HOST)) {
-                        // A Sockeye node: the same broadcast came in Node's format.
-                        return;
-                    }
-                    let payload = Payload {
-                        args: Str::from(args),
-                        attachments,
-                    };
-                    let packet = Packet::event(
-                        Str::from(me.nsp.as_str()),
-                        payload.event_data(&event),
-                        None,
-                        payload.attachments,
-                    );
-                    let opts = BroadcastOptions {
-                        rooms,
-                        except_sids: skip_sids.into_iter().map(Str::from).collect(),
-                        ..Default::default()
-                    };
-                    me.local.deliver(&Encoded::new(packet), &opts);
-                }
-                python::Message::EnterRoom { sid, room, .. } => {
-                    if me.ns.socket(&sid).is_some() {
-                        let _ = me.local.add_all(Str::from(sid), vec![room]).await;
-                    }
-                }
-                python::Message::LeaveRoom { sid, room, .. } => {
-                    let _ = me.local.del(Str::from(sid), vec![room]).await;
-                }
-                python::Message::CloseRoom { room, .. } => {
-                    let opts = BroadcastOptions {
-                        rooms: vec![room.clone()],
-                        ..Default::default()
-                    };
-                    let _ = me.local.del_sockets(opts, vec![room]).await;
-                }
-                python::Message::Disconnect { sid, .. } => me.ns.disconnect(&sid),
+                    except_sids: skip_sids.into_iter().map(Str::from).collect(),
+                    ..Default::default()
+                };
+                self.local.deliver(&Encoded::new(packet), &opts);
             }
-        });
+            python::Message::EnterRoom { sid, room, .. } => {
+                if self.ns.socket(&sid).is_some() {
+                    let _ = self
+                        .local
+                        .add_all(Str::from(sid), vec![room])
+                        .now_or_never();
+                }
+            }
+            python::Message::LeaveRoom { sid, room, .. } => {
+                let _ = self.local.del(Str::from(sid), vec![room]).now_or_never();
+            }
+            python::Message::CloseRoom { room, .. } => {
+                let opts = BroadcastOptions {
+                    rooms: vec![room.clone()],
+                    ..Default::default()
+                };
+                let _ = self.local.del_sockets(opts, vec![room]).now_or_never();
+            }
+            python::Message::Disconnect { sid, .. } => self.ns.disconnect(&sid),
+        }
     }
 
     /// Waits for the answers of request `id` (registered as `pending`), at most the
@@ -835,18 +908,14 @@ impl Shared {
         }
     }
 
-    /// Publishes a broadcast in Node's format (and python-socketio's, if on and possible).
-    async fn publish_broadcast(
-        &self,
-        packet: &Packet,
-        opts: &BroadcastOptions,
-    ) -> Result<(), AdapterError> {
-        let args = packet.data.as_deref().unwrap_or("[]").to_owned();
+    /// Queues a broadcast in Node's format (and python-socketio's, if on and possible);
+    /// broadcasts go out in the order of these calls.
+    fn queue_broadcast(&self, packet: &Packet, opts: &BroadcastOptions) {
         let b = Broadcast {
             uid: self.node.uid.clone(),
             nsp: self.nsp.clone(),
-            packet_type: 2,
-            args,
+            packet_type: msgpack::EVENT,
+            args: packet.data.as_deref().unwrap_or("[]").to_owned(),
             attachments: packet.attachments.clone(),
             id: None,
             rooms: opts.rooms.clone(),
@@ -856,20 +925,24 @@ impl Shared {
                 ..Flags::default()
             },
         };
-        let bytes =
-            msgpack::encode_broadcast(&b).map_err(|e| AdapterError::Backend(e.to_string()))?;
+        let bytes = match msgpack::encode_broadcast(&b) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                tracing::debug!("redis: broadcast not encodable: {e}");
+                return;
+            }
+        };
         let channel = match opts.rooms.as_slice() {
             [room] => format!("{}{}#", self.channel, room),
             _ => self.channel.clone(),
         };
-        self.node.publish(&channel, bytes).await?;
+        self.node.publish_nowait(&channel, bytes);
         if let Some(py) = &self.node.config.python_channel {
-            self.publish_python(py, &b, opts).await;
+            self.queue_python(py, &b, opts);
         }
-        Ok(())
     }
 
-    async fn publish_python(&self, channel: &str, b: &Broadcast, opts: &BroadcastOptions) {
+    fn queue_python(&self, channel: &str, b: &Broadcast, opts: &BroadcastOptions) {
         if !opts.except.is_empty() {
             return;
         }
@@ -894,7 +967,7 @@ impl Shared {
             &opts.rooms,
             &skip,
         ) {
-            let _ = self.node.publish(channel, bytes).await;
+            self.node.publish_nowait(channel, bytes);
         }
     }
 }
@@ -929,17 +1002,13 @@ impl Adapter for RedisAdapter {
     }
 
     fn broadcast(&self, packet: Encoded, opts: BroadcastOptions) -> AdapterFuture<'_, ()> {
-        // Local clients first: they never wait on Redis.
+        // Local clients first: they never wait on Redis. The cluster part is queued now, so
+        // broadcasts leave in call order; it is lost while Redis is down (at most once).
         self.shared.local.deliver(&packet, &opts);
-        Box::pin(async move {
-            if !opts.local {
-                if let Err(e) = self.shared.publish_broadcast(&packet.packet, &opts).await {
-                    // The cluster part is lost while Redis is down (at most once delivery).
-                    tracing::debug!("redis: broadcast not published: {e}");
-                }
-            }
-            Ok(())
-        })
+        if !opts.local {
+            self.shared.queue_broadcast(&packet.packet, &opts);
+        }
+        Box::pin(async { Ok(()) })
     }
 
     fn add_sockets(&self, opts: BroadcastOptions, rooms: Vec<String>) -> AdapterFuture<'_, ()> {
