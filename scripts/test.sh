@@ -26,6 +26,7 @@ STEPS=(
   clippy       # clippy, native, all targets, warnings are errors
   clippy_wasm  # clippy for wasm32 (core and wasm client), warnings are errors
   test_native  # cargo test, whole workspace
+  core_hostile # the core's hostile-input decoders in release, with their time bound
   wasm_build   # core and the wasm client build for wasm32
   wasm_imports # the wasm client imports nothing from module "env"
   test_wasm    # sockeye-core's test-suite on wasm32 (Node; browser tests in Chromium)
@@ -65,6 +66,11 @@ step_clippy_wasm() {
 
 step_test_native() {
   cargo test --workspace
+}
+
+step_core_hostile() {
+  # Release only: the bound (250 ms per 1 MB body of the worst shapes) means nothing in debug.
+  cargo test --release -p sockeye-core --test hostile
 }
 
 step_wasm_build() {
