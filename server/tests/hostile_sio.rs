@@ -25,7 +25,10 @@ async fn until(what: &str, mut cond: impl FnMut() -> bool) {
 
 /// Every adapter the server made, by namespace, to look at their rooms.
 #[derive(Clone, Default)]
-struct Spy(Arc<Mutex<Vec<(NamespaceRef, Arc<LocalAdapter>)>>>);
+struct Spy(Arc<Mutex<Vec<Made>>>);
+
+/// An adapter and the namespace it was made for.
+type Made = (NamespaceRef, Arc<LocalAdapter>);
 
 impl AdapterFactory for Spy {
     fn create(&self, ns: NamespaceRef) -> Arc<dyn Adapter> {
