@@ -37,12 +37,10 @@ pub struct AckSender {
 }
 
 impl AckSender {
-    pub(crate) fn new(socket: SocketRef, id: Option<u64>) -> AckSender {
-        AckSender {
-            socket,
-            id,
-            sent: Arc::new(AtomicBool::new(false)),
-        }
+    /// `sent` is shared with the event's context: the server answers with an error in the
+    /// handler's stead only if nobody answered.
+    pub(crate) fn new(socket: SocketRef, id: Option<u64>, sent: Arc<AtomicBool>) -> AckSender {
+        AckSender { socket, id, sent }
     }
 
     /// Whether the client asked for an ack.

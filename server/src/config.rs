@@ -20,6 +20,28 @@ pub(crate) struct Config {
     pub ack_timeout: Duration,
     /// Connection state recovery's `maxDisconnectionDuration`, if on.
     pub recovery: Option<Duration>,
+    /// What one client can make the server hold.
+    pub limits: Limits,
+}
+
+/// Caps on what clients can make the server hold (see the builder's methods).
+#[derive(Clone, Debug)]
+pub(crate) struct Limits {
+    pub rooms_per_socket: usize,
+    pub dynamic_namespaces: usize,
+    pub pending_connects: usize,
+    pub recovery: sockeye_core::socket::recovery::Limits,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            rooms_per_socket: 1024,
+            dynamic_namespaces: 1024,
+            pending_connects: 64,
+            recovery: Default::default(),
+        }
+    }
 }
 
 impl Default for Config {
@@ -29,6 +51,7 @@ impl Default for Config {
             socket: Default::default(),
             ack_timeout: Duration::from_secs(5),
             recovery: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -142,6 +165,55 @@ impl SocketIoBuilder {
     /// which socket.io-client strips.
     pub fn connection_state_recovery(mut self, max_disconnection_duration: Duration) -> Self {
         self.config.recovery = Some(max_disconnection_duration);
+        self
+    }
+
+    /// Most rooms one socket may be in through [`crate::SocketRef::join`], besides its own
+    /// room (default 1,024). A join that would go past it joins none of its rooms and
+    /// fails with [`crate::adapter::AdapterError::TooManyRooms`], which the handler sees
+    /// (and may report to its client, e.g. in an ack); the first one is logged at `warn`.
+    /// Server-wide joins ([`crate::BroadcastOperator::join`]) are the server's own doing and
+    /// are not counted against it.
+    pub fn max_rooms_per_socket(mut self, n: usize) -> Self {
+        self.config.limits.rooms_per_socket = n;
+        self
+    }
+
+    /// Most namespaces created through [`SocketIo::dyn_ns`] that may exist at once
+    /// (default 1,024). Past it, a CONNECT to a new dynamic name is refused with a
+    /// `CONNECT_ERROR` `{"message":"Invalid namespace"}`, as for an unknown namespace (the
+    /// first refusal is logged at `warn`). A dynamic namespace is removed, with its
+    /// adapter and recovery state, once its last socket leaves (and, with connection
+    /// state recovery on, once no lost socket of it is still remembered).
+    pub fn max_dynamic_namespaces(mut self, n: usize) -> Self {
+        self.config.limits.dynamic_namespaces = n;
+        self
+    }
+
+    /// Most CONNECT requests of one client that may wait for their namespace's
+    /// middlewares at once (default 64). One more closes the whole session (the client
+    /// sees its transport close; logged at `warn` the first time): a client connecting
+    /// that many namespaces at once is not an honest one.
+    pub fn max_pending_connects(mut self, n: usize) -> Self {
+        self.config.limits.pending_connects = n;
+        self
+    }
+
+    /// Bounds of each namespace's connection state recovery store, on top of its
+    /// `max_disconnection_duration`: at most `max_packets` packets kept for replay
+    /// (default 100,000), of at most `max_bytes` bytes of data and attachments in all
+    /// (default 32 MiB), and at most `max_lost_sockets` lost sockets remembered (default
+    /// 100,000). Past a bound the oldest entries go first (logged at `warn` the first
+    /// time); a client whose offset or socket was dropped reconnects as a new socket
+    /// (`socket.recovered` false), as after an expiry.
+    pub fn recovery_limits(
+        mut self,
+        max_packets: usize,
+        max_bytes: usize,
+        max_lost_sockets: usize,
+    ) -> Self {
+        self.config.limits.recovery =
+            sockeye_core::socket::recovery::Limits::new(max_packets, max_bytes, max_lost_sockets);
         self
     }
 

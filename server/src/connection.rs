@@ -4,10 +4,12 @@
 //! wait for. Handlers and operators reach a session with [`Command`]s.
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::FutureExt;
 use sockeye_core::engine::server::Machine;
 use sockeye_core::engine::{CloseReason, Transport};
 use sockeye_core::socket::recovery::{self, StoredPacket};
@@ -17,7 +19,7 @@ use tokio::sync::oneshot;
 
 use crate::ack::AckError;
 use crate::engine::{EngineConfig, Protocol, RequestInfo, SessionHandle};
-use crate::io::{IoInner, SocketIo};
+use crate::io::{IoInner, Limit, SocketIo};
 use crate::ns::ConnectError;
 use crate::payload::Payload;
 use crate::socket::SocketRef;
@@ -34,7 +36,7 @@ pub enum Command {
     /// packets it missed).
     Connected {
         /// The socket.
-        socket: SocketRef,
+        socket: PendingSocket,
         /// The middlewares' verdict.
         result: Result<(), ConnectError>,
         /// Packets to replay (recovery).
@@ -67,6 +69,24 @@ pub enum Command {
     },
 }
 
+/// A socket whose CONNECT is being decided. Dropped unanswered (the session ended before
+/// it heard the outcome), the socket leaves its rooms and its namespace.
+pub struct PendingSocket(Option<SocketRef>);
+
+impl PendingSocket {
+    fn take(mut self) -> SocketRef {
+        self.0.take().expect("taken once")
+    }
+}
+
+impl Drop for PendingSocket {
+    fn drop(&mut self) {
+        if let Some(socket) = self.0.take() {
+            socket.abandon();
+        }
+    }
+}
+
 /// The Socket.IO layer as an Engine.IO [`Protocol`]. Not used directly: [`SocketIo`] owns it.
 pub struct SocketIoProtocol {
     pub(crate) io: Weak<IoInner>,
@@ -78,6 +98,8 @@ pub struct SessionState {
     info: Arc<RequestInfo>,
     sockets: HashMap<Str, SocketRef>,
     acks: HashMap<(Str, u64), AckReply>,
+    /// CONNECTs whose outcome has not come back yet.
+    connecting: usize,
 }
 
 impl Protocol for SocketIoProtocol {
@@ -110,6 +132,7 @@ impl Protocol for SocketIoProtocol {
             info,
             sockets: HashMap::new(),
             acks: HashMap::new(),
+            connecting: 0,
         };
         (conn, state)
     }
@@ -209,10 +232,23 @@ impl SessionState {
         nsp: Str,
         auth: Option<Str>,
     ) {
-        let Some(ns) = io.namespace(&nsp) else {
+        let cap = io.config().limits.pending_connects;
+        if self.connecting >= cap {
+            io.limit_hit(
+                Limit::PendingConnects,
+                format_args!(
+                    "session {}: more than {cap} CONNECTs in flight; session closed",
+                    self.handle.sid()
+                ),
+            );
+            conn.close(now, CloseReason::ForcedClose);
+            return;
+        }
+        let Some(ns) = io.namespace_for_connect(&nsp) else {
             conn.reject(&nsp, "Invalid namespace", None);
             return;
         };
+        self.connecting += 1;
         let restored = match auth.as_deref().and_then(recovery::parse_auth) {
             Some((pid, offset)) => ns.restore(now, &pid, &offset).map(|r| (r, Str::from(pid))),
             None => None,
@@ -233,6 +269,7 @@ impl SessionState {
             ),
         };
         let handle = self.handle.clone();
+        let pending = PendingSocket(Some(socket.clone()));
         tokio::spawn(async move {
             let (result, missed) = match recovered {
                 Some(recovered) => {
@@ -242,10 +279,23 @@ impl SessionState {
                         .map_err(|e| ConnectError::new(e.to_string()));
                     (result, recovered.missed)
                 }
-                None => (admit(&socket).await, Vec::new()),
+                None => {
+                    // A middleware that panics refuses the client rather than leaving it
+                    // waiting.
+                    let admitted = AssertUnwindSafe(admit(&socket)).catch_unwind().await;
+                    let result = admitted.unwrap_or_else(|panic| {
+                        tracing::error!(
+                            ns = socket.ns(),
+                            "connect middleware panicked: {}",
+                            crate::socket::panic_message(&panic)
+                        );
+                        Err(ConnectError::new("server error"))
+                    });
+                    (result, Vec::new())
+                }
             };
             let connected = Command::Connected {
-                socket,
+                socket: pending,
                 result,
                 missed,
             };
@@ -258,10 +308,12 @@ impl SessionState {
     fn finish_connect(
         &mut self,
         conn: &mut Connection,
-        socket: SocketRef,
+        socket: PendingSocket,
         result: Result<(), ConnectError>,
         missed: Vec<StoredPacket>,
     ) {
+        self.connecting = self.connecting.saturating_sub(1);
+        let socket = socket.take();
         let nsp = socket.ns_name().clone();
         match result {
             Ok(()) => {
@@ -276,7 +328,11 @@ impl SessionState {
                 self.sockets.insert(nsp, socket.clone());
                 socket.start();
             }
-            Err(e) => conn.reject(&nsp, &e.message, e.data.as_deref()),
+            Err(e) => {
+                conn.reject(&nsp, &e.message, e.data.as_deref());
+                // A recovered socket may have joined rooms already.
+                socket.abandon();
+            }
         }
     }
 

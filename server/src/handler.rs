@@ -10,8 +10,26 @@
 //! });
 //! # }
 //! ```
+//!
+//! # Events the client wants an answer to
+//!
+//! When a client emits with an ack and no handler can answer it, the server answers in its
+//! stead with one argument, an object `{"error": "..."}` (so the client's callback runs, and
+//! can tell the error from a real answer), rather than leaving the client waiting forever
+//! as Node's server does:
+//!
+//! - `{"error": "unknown event"}`: no handler for the event (and no `on_any`);
+//! - `{"error": "invalid arguments"}`: an extractor ([`Data`], ...) could not read the
+//!   arguments, so the handler was skipped;
+//! - `{"error": "handler failed"}`: another extractor failed (e.g. a missing [`State`]), or
+//!   the handler panicked before answering (the panic is logged with the event name; the
+//!   socket goes on).
+//!
+//! A handler that runs but does not answer (takes no [`AckSender`], or drops it) leaves the
+//! client to its own timeout, as in Node.
 
 use std::future::Future;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -31,9 +49,33 @@ pub struct Ctx {
     pub(crate) payload: Payload,
     pub(crate) ack_id: Option<u64>,
     pub(crate) reason: Option<DisconnectReason>,
+    /// Whether the event's ack was answered (shared with its [`AckSender`]s).
+    pub(crate) acked: Arc<AtomicBool>,
 }
 
-/// Why an extractor could not produce its value; the handler is not called (logged).
+/// The error answered to an ack of an event without a handler.
+pub(crate) const ACK_UNKNOWN_EVENT: &str = "unknown event";
+/// The error answered to an ack of an event whose arguments do not fit the handler.
+pub(crate) const ACK_INVALID_ARGUMENTS: &str = "invalid arguments";
+/// The error answered to an ack of an event whose handler failed.
+pub(crate) const ACK_HANDLER_FAILED: &str = "handler failed";
+
+impl Ctx {
+    /// An extractor failed: the handler is skipped (logged at debug level), and a client
+    /// waiting for an ack is answered with an error.
+    fn extract_failed(&self, e: &ExtractError) {
+        tracing::debug!(event = ?self.event, "handler skipped: {e}");
+        let message = match e {
+            ExtractError::Data(_) => ACK_INVALID_ARGUMENTS,
+            _ => ACK_HANDLER_FAILED,
+        };
+        self.socket
+            .ack_error(self.ack_id, Some(&self.acked), message);
+    }
+}
+
+/// Why an extractor could not produce its value; the handler is not called (logged, and a
+/// client waiting for an ack is answered with an error: see the module documentation).
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
     /// The arguments did not deserialize into the requested type.
@@ -112,7 +154,11 @@ impl FromCtx for EventName {
 
 impl FromCtx for AckSender {
     fn from_ctx(ctx: &Ctx) -> Result<Self, ExtractError> {
-        Ok(AckSender::new(ctx.socket.clone(), ctx.ack_id))
+        Ok(AckSender::new(
+            ctx.socket.clone(),
+            ctx.ack_id,
+            ctx.acked.clone(),
+        ))
     }
 }
 
@@ -139,7 +185,8 @@ pub(crate) type BoxedMiddleware =
 /// An async function of extractors, run for connects, events and disconnects.
 pub trait Handler<T>: Send + Sync + 'static {
     /// Extracts the arguments from `ctx` and runs the handler. If an extractor fails, the
-    /// handler is skipped (logged at debug level).
+    /// handler is skipped (logged at debug level; an ack the client waits for is answered
+    /// with an error, see the module documentation).
     fn call(&self, ctx: Ctx) -> BoxFuture<'static, ()>;
 }
 
@@ -164,7 +211,7 @@ macro_rules! impl_handlers {
                     let $ty = match $ty::from_ctx(&ctx) {
                         Ok(v) => v,
                         Err(e) => {
-                            tracing::debug!(event = ?ctx.event, "handler skipped: {e}");
+                            ctx.extract_failed(&e);
                             return Box::pin(async {});
                         }
                     };

@@ -1,6 +1,7 @@
 //! [`SocketIo`]: the server handle — namespaces, broadcasts, shutdown.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use crate::connection::SocketIoProtocol;
 use crate::engine::Engine;
 use crate::handler::{boxed, Handler};
 use crate::layer::SocketIoLayer;
+use crate::lock;
 use crate::ns::{Namespace, NsConfig, NsHandle, ServerSideEvent};
 use crate::operators::{BroadcastOperator, IntoRooms};
 use crate::payload::Payload;
@@ -31,6 +33,17 @@ pub(crate) struct IoInner {
     state: StateMap,
     namespaces: RwLock<HashMap<Str, Arc<Namespace>>>,
     dynamic: RwLock<Vec<(Predicate, NsConfig)>>,
+    /// Which [`Limit`]s were already logged at `warn`.
+    warned: AtomicU32,
+}
+
+/// A cap a client ran into (each is logged at `warn` the first time, at `debug` after).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Limit {
+    Rooms = 1,
+    DynamicNamespaces = 2,
+    PendingConnects = 4,
+    Recovery = 8,
 }
 
 /// The Socket.IO server. Cheap to clone; every clone is the same server.
@@ -76,7 +89,21 @@ impl SocketIo {
             state,
             namespaces: RwLock::new(HashMap::new()),
             dynamic: RwLock::new(Vec::new()),
+            warned: AtomicU32::new(0),
         }))
+    }
+
+    /// Logs that a client ran into `limit`: at `warn` the first time, at `debug` after.
+    pub(crate) fn limit_hit(&self, limit: Limit, detail: std::fmt::Arguments<'_>) {
+        let bit = limit as u32;
+        if self.0.warned.fetch_or(bit, Ordering::AcqRel) & bit == 0 {
+            tracing::warn!(
+                ?limit,
+                "limit reached: {detail} (logged once; later at debug)"
+            );
+        } else {
+            tracing::debug!(?limit, "limit reached: {detail}");
+        }
     }
 
     /// Registers namespace `path` (e.g. `"/"`) with its connect handler, an async function
@@ -89,10 +116,8 @@ impl SocketIo {
             middlewares: Default::default(),
         };
         let name = Str::from(path.into());
-        let ns = Namespace::new(self, name.clone(), config.clone());
-        if let Ok(mut map) = self.0.namespaces.write() {
-            map.insert(name, ns);
-        }
+        let ns = Namespace::new(self, name.clone(), config.clone(), false);
+        lock::write(&self.0.namespaces).insert(name, ns);
         NsHandle {
             middlewares: config.middlewares,
         }
@@ -109,9 +134,7 @@ impl SocketIo {
             handler: boxed(handler),
             middlewares: Default::default(),
         };
-        if let Ok(mut d) = self.0.dynamic.write() {
-            d.push((Arc::new(predicate), config.clone()));
-        }
+        lock::write(&self.0.dynamic).push((Arc::new(predicate), config.clone()));
         NsHandle {
             middlewares: config.middlewares,
         }
@@ -119,29 +142,68 @@ impl SocketIo {
 
     /// Removes namespace `path` (its connected sockets stay until they disconnect).
     pub fn delete_ns(&self, path: &str) {
-        if let Ok(mut map) = self.0.namespaces.write() {
-            map.remove(path);
-        }
+        lock::write(&self.0.namespaces).remove(path);
     }
 
-    /// The namespace named `path`, or a dynamic one matching it (created now).
+    /// How many namespaces exist: the registered ones and the dynamic ones that have
+    /// sockets (or, with connection state recovery, lost sockets still remembered).
+    pub fn namespace_count(&self) -> usize {
+        lock::read(&self.0.namespaces).len()
+    }
+
+    /// The namespace named `path`, if it exists (a dynamic one is not created: with no
+    /// socket it has nobody to reach).
     pub(crate) fn namespace(&self, path: &str) -> Option<Arc<Namespace>> {
-        if let Some(ns) = self.0.namespaces.read().ok()?.get(path) {
+        lock::read(&self.0.namespaces).get(path).cloned()
+    }
+
+    /// The namespace a client asks to join — a dynamic one is created if a predicate
+    /// accepts `path` and the cap allows — counted as used by one more socket until
+    /// [`Namespace::release`]. `None`: no such namespace, or too many dynamic ones.
+    pub(crate) fn namespace_for_connect(&self, path: &str) -> Option<Arc<Namespace>> {
+        if let Some(ns) = lock::read(&self.0.namespaces).get(path) {
+            ns.acquire();
             return Some(ns.clone());
         }
-        let config = self
-            .0
-            .dynamic
-            .read()
-            .ok()?
+        let config = lock::read(&self.0.dynamic)
             .iter()
             .find(|(p, _)| p(path))
             .map(|(_, c)| c.clone())?;
-        let mut map = self.0.namespaces.write().ok()?;
-        let ns = map
-            .entry(Str::from(path))
-            .or_insert_with(|| Namespace::new(self, Str::from(path), config));
-        Some(ns.clone())
+        let cap = self.config().limits.dynamic_namespaces;
+        let mut map = lock::write(&self.0.namespaces);
+        if let Some(ns) = map.get(path) {
+            ns.acquire();
+            return Some(ns.clone());
+        }
+        let dynamic =
+            |map: &HashMap<Str, Arc<Namespace>>| map.values().filter(|ns| ns.is_dynamic()).count();
+        if dynamic(&map) >= cap {
+            // Those kept only for their lost sockets may have expired meanwhile.
+            let now = self.now();
+            map.retain(|_, ns| !(ns.is_dynamic() && ns.is_idle(now)));
+            if dynamic(&map) >= cap {
+                drop(map);
+                self.limit_hit(
+                    Limit::DynamicNamespaces,
+                    format_args!("{cap} dynamic namespaces exist; CONNECT to {path:?} refused"),
+                );
+                return None;
+            }
+        }
+        let ns = Namespace::new(self, Str::from(path), config, true);
+        ns.acquire();
+        map.insert(Str::from(path), ns.clone());
+        Some(ns)
+    }
+
+    /// Removes the dynamic namespace `ns` if nothing uses it any more.
+    pub(crate) fn remove_if_idle(&self, ns: &Arc<Namespace>) {
+        let now = self.now();
+        let mut map = lock::write(&self.0.namespaces);
+        let current = map.get(ns.name()).is_some_and(|n| Arc::ptr_eq(n, ns));
+        if current && ns.is_idle(now) {
+            map.remove(ns.name());
+        }
     }
 
     /// Operations on namespace `path` (selecting nothing if it does not exist).

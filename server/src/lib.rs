@@ -42,6 +42,7 @@ pub mod engine;
 mod handler;
 mod io;
 mod layer;
+mod lock;
 mod ns;
 mod operators;
 mod payload;
@@ -51,7 +52,7 @@ mod state;
 
 pub use ack::{AckError, AckSender};
 pub use config::SocketIoBuilder;
-pub use connection::{Command, SocketIoProtocol};
+pub use connection::{Command, PendingSocket, SocketIoProtocol};
 pub use engine::{AllowRequest, EngineError, RequestInfo};
 pub use handler::{
     Bin, Ctx, Data, EventName, ExtractError, FromCtx, Handler, Middleware, State, TryData,

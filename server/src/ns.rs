@@ -1,6 +1,7 @@
 //! Namespaces: their connect handler, middlewares, sockets and adapter.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use bytes::Bytes;
@@ -11,7 +12,8 @@ use sockeye_core::{Instant, Str};
 
 use crate::adapter::{Adapter, BroadcastOptions, Encoded, ServerAck};
 use crate::handler::{boxed_middleware, BoxedHandler, BoxedMiddleware, Middleware};
-use crate::io::{IoInner, SocketIo};
+use crate::io::{IoInner, Limit, SocketIo};
+use crate::lock;
 use crate::payload::Payload;
 use crate::socket::SocketRef;
 
@@ -60,6 +62,10 @@ pub(crate) struct Namespace {
     recovery: Option<Mutex<Store>>,
     /// The handler of events other servers send with `server_side_emit`.
     server_side: RwLock<Option<ServerSideHandler>>,
+    /// Created through `dyn_ns`: removed once nothing uses it.
+    dynamic: bool,
+    /// Sockets of this namespace not yet released: connecting or connected.
+    users: AtomicUsize,
 }
 
 /// A handler of server-side events.
@@ -93,16 +99,22 @@ impl ServerSideEvent {
 }
 
 impl Namespace {
-    pub(crate) fn new(io: &SocketIo, name: Str, config: NsConfig) -> Arc<Namespace> {
+    pub(crate) fn new(io: &SocketIo, name: Str, config: NsConfig, dynamic: bool) -> Arc<Namespace> {
+        let limits = io.config().limits.recovery;
         Arc::new_cyclic(|weak: &Weak<Namespace>| Namespace {
             adapter: io.adapter_factory().create(NamespaceRef {
                 ns: weak.clone(),
                 name: name.clone(),
             }),
-            recovery: io
-                .config()
-                .recovery
-                .map(|age| Mutex::new(Store::new(age, crate::engine::sid::generate()))),
+            recovery: io.config().recovery.map(|age| {
+                Mutex::new(Store::with_limits(
+                    age,
+                    crate::engine::sid::generate(),
+                    limits,
+                ))
+            }),
+            dynamic,
+            users: AtomicUsize::new(0),
             name,
             io: Arc::downgrade(&io.0),
             config,
@@ -129,9 +141,34 @@ impl Namespace {
     }
 
     pub(crate) fn set_server_side_handler(&self, handler: ServerSideHandler) {
-        if let Ok(mut h) = self.server_side.write() {
-            *h = Some(handler);
+        *lock::write(&self.server_side) = Some(handler);
+    }
+
+    /// Whether it was created through `dyn_ns`.
+    pub(crate) fn is_dynamic(&self) -> bool {
+        self.dynamic
+    }
+
+    /// One more socket uses the namespace (called with the server's namespace map locked).
+    pub(crate) fn acquire(&self) {
+        self.users.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A socket of [`Namespace::acquire`] is gone (refused, abandoned or disconnected); a
+    /// dynamic namespace nothing uses any more is removed.
+    pub(crate) fn release(self: &Arc<Self>) {
+        if self.users.fetch_sub(1, Ordering::AcqRel) == 1 && self.dynamic {
+            if let Some(io) = self.io() {
+                io.remove_if_idle(self);
+            }
         }
+    }
+
+    /// No socket uses it, and no lost socket of it waits to be recovered (called with the
+    /// server's namespace map locked for writing).
+    pub(crate) fn is_idle(&self, now: Instant) -> bool {
+        self.users.load(Ordering::Acquire) == 0
+            && !self.store().is_some_and(|mut s| s.has_saved_sockets(now))
     }
 
     /// Whether connection state recovery is on.
@@ -161,7 +198,14 @@ impl Namespace {
                     except: opts.except.clone(),
                     except_sids: opts.except_sids.clone(),
                 };
-                store.record(now, &data, attachments, target)
+                let evicted = store.evicted();
+                let data = store.record(now, &data, attachments, target);
+                let over = store.evicted() > evicted;
+                drop(store);
+                if over {
+                    self.recovery_limit_hit();
+                }
+                data
             }
             None => data,
         }
@@ -171,7 +215,25 @@ impl Namespace {
     pub(crate) fn save(&self, pid: &str, sid: Str, rooms: Vec<String>, reason: DisconnectReason) {
         let now = self.now();
         if let Some(mut store) = self.store() {
+            let evicted = store.evicted();
             store.save(now, pid, sid, rooms, reason);
+            let over = store.evicted() > evicted;
+            drop(store);
+            if over {
+                self.recovery_limit_hit();
+            }
+        }
+    }
+
+    fn recovery_limit_hit(&self) {
+        if let Some(io) = self.io() {
+            io.limit_hit(
+                Limit::Recovery,
+                format_args!(
+                    "namespace {}: recovery store full, oldest entries dropped",
+                    self.name
+                ),
+            );
         }
     }
 
@@ -186,34 +248,23 @@ impl Namespace {
     }
 
     pub(crate) fn middlewares(&self) -> Vec<BoxedMiddleware> {
-        self.config
-            .middlewares
-            .read()
-            .map(|m| m.clone())
-            .unwrap_or_default()
+        lock::read(&self.config.middlewares).clone()
     }
 
     pub(crate) fn insert(&self, socket: SocketRef) {
-        if let Ok(mut s) = self.sockets.write() {
-            s.insert(Str::from(socket.id()), socket);
-        }
+        lock::write(&self.sockets).insert(Str::from(socket.id()), socket);
     }
 
     pub(crate) fn remove(&self, sid: &str) {
-        if let Ok(mut s) = self.sockets.write() {
-            s.remove(sid);
-        }
+        lock::write(&self.sockets).remove(sid);
     }
 
     pub(crate) fn get(&self, sid: &str) -> Option<SocketRef> {
-        self.sockets.read().ok().and_then(|s| s.get(sid).cloned())
+        lock::read(&self.sockets).get(sid).cloned()
     }
 
     pub(crate) fn all(&self) -> Vec<SocketRef> {
-        self.sockets
-            .read()
-            .map(|s| s.values().cloned().collect())
-            .unwrap_or_default()
+        lock::read(&self.sockets).values().cloned().collect()
     }
 }
 
@@ -250,9 +301,7 @@ impl NamespaceRef {
         volatile: bool,
     ) {
         let Some(ns) = self.ns.upgrade() else { return };
-        let Ok(sockets) = ns.sockets.read() else {
-            return;
-        };
+        let sockets = lock::read(&ns.sockets);
         for sid in sids {
             if let Some(socket) = sockets.get(sid) {
                 socket.deliver(packet, volatile);
@@ -265,7 +314,7 @@ impl NamespaceRef {
     /// is dropped (and the sender gets no answer from this server).
     pub fn server_side_event(&self, event: String, args: Payload, ack: Option<ServerAck>) {
         let Some(ns) = self.ns.upgrade() else { return };
-        let handler = ns.server_side.read().ok().and_then(|h| h.clone());
+        let handler = lock::read(&ns.server_side).clone();
         match handler {
             Some(h) => {
                 tokio::spawn(h(ServerSideEvent { event, args, ack }));
@@ -293,9 +342,8 @@ impl NsHandle {
     /// payload ([`crate::Data`]) and the request ([`SocketRef::req_info`]) and refuse with
     /// a [`ConnectError`].
     pub fn with<M: Middleware<T>, T>(self, middleware: M) -> Self {
-        if let Ok(mut m) = self.middlewares.write() {
-            m.push(boxed_middleware(middleware));
-        }
+        let middleware = boxed_middleware(middleware);
+        lock::write(&self.middlewares).push(middleware);
         self
     }
 }

@@ -1,12 +1,15 @@
 //! A client connected to a namespace: [`SocketRef`].
 
-use std::collections::HashMap;
+use std::any::Any;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::task::Poll;
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 pub use sockeye_core::socket::server::DisconnectReason;
@@ -18,7 +21,8 @@ use crate::adapter::{AdapterError, Encoded};
 use crate::connection::{Command, Session};
 use crate::engine::{QueueError, RequestInfo};
 use crate::handler::{boxed, BoxedHandler, Ctx, Handler};
-use crate::io::SocketIo;
+use crate::io::{Limit, SocketIo};
+use crate::lock;
 use crate::ns::Namespace;
 use crate::operators::{BroadcastOperator, IntoRooms};
 use crate::payload::{Payload, PayloadError};
@@ -62,6 +66,8 @@ pub(crate) struct Socket {
     info: Arc<RequestInfo>,
     auth: Option<Str>,
     connected: AtomicBool,
+    /// Set once the socket gave its namespace back ([`crate::ns::Namespace::release`]).
+    released: AtomicBool,
     handlers: RwLock<HashMap<String, BoxedHandler>>,
     any: RwLock<Option<BoxedHandler>>,
     on_disconnect: RwLock<Option<BoxedHandler>>,
@@ -118,6 +124,7 @@ impl SocketRef {
             info,
             auth,
             connected: AtomicBool::new(false),
+            released: AtomicBool::new(false),
             handlers: RwLock::new(HashMap::new()),
             any: RwLock::new(None),
             on_disconnect: RwLock::new(None),
@@ -189,25 +196,22 @@ impl SocketRef {
 
     /// Registers the handler of `event` (replacing any previous one).
     pub fn on<H: Handler<T>, T>(&self, event: impl Into<String>, handler: H) {
-        if let Ok(mut map) = self.0.handlers.write() {
-            map.insert(event.into(), boxed(handler));
-        }
+        let (event, handler) = (event.into(), boxed(handler));
+        lock::write(&self.0.handlers).insert(event, handler);
     }
 
     /// Registers a catch-all handler for events that have no handler of their own (the
     /// [`crate::EventName`] extractor gives the name).
     pub fn on_any<H: Handler<T>, T>(&self, handler: H) {
-        if let Ok(mut any) = self.0.any.write() {
-            *any = Some(boxed(handler));
-        }
+        let handler = boxed(handler);
+        *lock::write(&self.0.any) = Some(handler);
     }
 
     /// Registers the disconnect handler (the [`DisconnectReason`] extractor gives the
     /// reason).
     pub fn on_disconnect<H: Handler<T>, T>(&self, handler: H) {
-        if let Ok(mut h) = self.0.on_disconnect.write() {
-            *h = Some(boxed(handler));
-        }
+        let handler = boxed(handler);
+        *lock::write(&self.0.on_disconnect) = Some(handler);
     }
 
     /// Sends `event` with one argument.
@@ -318,13 +322,33 @@ impl SocketRef {
         })
     }
 
-    /// Joins rooms.
+    /// Joins rooms. Fails with [`AdapterError::TooManyRooms`] (joining none of them) if the
+    /// socket would be in more rooms, besides its own, than
+    /// [`crate::SocketIoBuilder::max_rooms_per_socket`] allows.
     pub async fn join(&self, rooms: impl IntoRooms) -> Result<(), AdapterError> {
-        self.0
-            .ns
-            .adapter()
-            .add_all(self.0.id.clone(), rooms.into_rooms())
-            .await
+        let rooms = rooms.into_rooms();
+        let adapter = self.0.ns.adapter();
+        if let Some(io) = self.io() {
+            let cap = io.config().limits.rooms_per_socket;
+            let current: HashSet<String> = adapter
+                .socket_rooms(self.0.id.clone())
+                .await?
+                .into_iter()
+                .filter(|r| r.as_str() != self.id())
+                .collect();
+            let added: HashSet<&String> = rooms
+                .iter()
+                .filter(|r| r.as_str() != self.id() && !current.contains(*r))
+                .collect();
+            if current.len() + added.len() > cap {
+                io.limit_hit(
+                    Limit::Rooms,
+                    format_args!("socket {} would be in more than {cap} rooms", self.id()),
+                );
+                return Err(AdapterError::TooManyRooms(cap));
+            }
+        }
+        adapter.add_all(self.0.id.clone(), rooms).await
     }
 
     /// Leaves rooms.
@@ -409,6 +433,7 @@ impl SocketRef {
             payload,
             ack_id,
             reason: None,
+            acked: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -432,7 +457,7 @@ impl SocketRef {
     /// Called by the session task when an event for this socket arrives. `false` when the
     /// socket's event queue is full: its handlers do not keep up with the client.
     pub(crate) fn dispatch(&self, name: Str, payload: Payload, id: Option<u64>) -> bool {
-        let Some(tx) = self.0.events.lock().ok().and_then(|tx| tx.clone()) else {
+        let Some(tx) = lock::lock(&self.0.events).clone() else {
             return true;
         };
         let event = Dispatch { name, payload, id };
@@ -444,11 +469,18 @@ impl SocketRef {
     pub(crate) fn start(&self) {
         self.0.connected.store(true, Ordering::Release);
         self.0.ns.insert(self.clone());
-        let rx = self.0.events_rx.lock().ok().and_then(|mut rx| rx.take());
+        let rx = lock::lock(&self.0.events_rx).take();
         let socket = self.clone();
         tokio::spawn(async move {
             let handler = socket.0.ns.handler();
-            handler(socket.connect_ctx()).await;
+            let run = AssertUnwindSafe(handler(socket.connect_ctx())).catch_unwind();
+            if let Err(panic) = run.await {
+                tracing::error!(
+                    ns = socket.ns(),
+                    "connect handler panicked: {}",
+                    panic_message(&panic)
+                );
+            }
             let Some(mut rx) = rx else { return };
             while let Some(d) = rx.recv().await {
                 socket.run_event(d).await;
@@ -459,42 +491,112 @@ impl SocketRef {
     /// Runs the event's handler up to its first real suspension point here, in event order
     /// (so that, as in Node, what a handler does before it awaits anything — e.g. a join with
     /// the in-memory adapter — is done before the next event's handler starts); the rest runs
-    /// as its own task.
+    /// as its own task. A panic in either part is caught and logged with the event name:
+    /// the socket goes on with its next events. An event whose ack cannot be answered by a
+    /// handler (none, its arguments do not fit, it panicked) is answered with an error
+    /// ([`crate::handler`]'s documentation).
     async fn run_event(&self, d: Dispatch) {
         let Dispatch { name, payload, id } = d;
-        let handler = self
-            .0
-            .handlers
-            .read()
-            .ok()
-            .and_then(|m| m.get(name.as_str()).cloned())
-            .or_else(|| self.0.any.read().ok().and_then(|a| a.clone()));
-        match handler {
-            Some(h) => {
-                let mut fut = h(self.ctx(Some(name.to_string()), payload, id));
-                let first = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
-                if first.is_pending() {
-                    // Waiting here for a free slot holds back the next events.
-                    let Ok(permit) = self.0.running.clone().acquire_owned().await else {
-                        return;
-                    };
-                    tokio::spawn(async move {
-                        fut.await;
-                        drop(permit);
-                    });
-                }
+        let handler = lock::read(&self.0.handlers)
+            .get(name.as_str())
+            .cloned()
+            .or_else(|| lock::read(&self.0.any).clone());
+        let Some(h) = handler else {
+            tracing::debug!(event = %name, "no handler");
+            self.ack_error(id, None, crate::handler::ACK_UNKNOWN_EVENT);
+            return;
+        };
+        let ctx = self.ctx(Some(name.to_string()), payload, id);
+        let acked = ctx.acked.clone();
+        let fut = std::panic::catch_unwind(AssertUnwindSafe(|| h(ctx)));
+        let Ok(mut fut) = fut.map_err(|p| self.handler_panicked(&name, id, &acked, &p)) else {
+            return;
+        };
+        let first = std::future::poll_fn(|cx| {
+            Poll::Ready(std::panic::catch_unwind(AssertUnwindSafe(|| {
+                fut.as_mut().poll(cx)
+            })))
+        })
+        .await;
+        match first {
+            Err(panic) => self.handler_panicked(&name, id, &acked, &panic),
+            Ok(Poll::Ready(())) => {}
+            Ok(Poll::Pending) => {
+                // Waiting here for a free slot holds back the next events.
+                let Ok(permit) = self.0.running.clone().acquire_owned().await else {
+                    return;
+                };
+                let socket = self.clone();
+                tokio::spawn(async move {
+                    if let Err(panic) = AssertUnwindSafe(fut).catch_unwind().await {
+                        socket.handler_panicked(&name, id, &acked, &panic);
+                    }
+                    drop(permit);
+                });
             }
-            None => tracing::debug!(event = %name, "no handler"),
         }
     }
 
-    /// Called by the session task when an accepted-by-middleware socket cannot connect after
-    /// all (the session closed meanwhile).
+    fn handler_panicked(
+        &self,
+        event: &str,
+        id: Option<u64>,
+        acked: &AtomicBool,
+        panic: &(dyn Any + Send),
+    ) {
+        tracing::error!(
+            event,
+            socket = self.id(),
+            ns = self.ns(),
+            "event handler panicked: {}",
+            panic_message(panic)
+        );
+        self.ack_error(id, Some(acked), crate::handler::ACK_HANDLER_FAILED);
+    }
+
+    /// Answers the client's event `id` (if any, and not answered yet) with one argument
+    /// `{"error": message}`.
+    pub(crate) fn ack_error(&self, id: Option<u64>, acked: Option<&AtomicBool>, message: &str) {
+        let Some(id) = id else { return };
+        if acked.is_some_and(|a| a.swap(true, Ordering::AcqRel)) {
+            return;
+        }
+        if let Ok(payload) = Payload::one(&serde_json::json!({ "error": message })) {
+            let _ = self.command(Command::Ack {
+                nsp: self.ns_name().clone(),
+                id,
+                payload,
+            });
+        }
+    }
+
+    /// Called when a socket whose connect was in flight will not connect after all (refused,
+    /// or the session closed meanwhile): it leaves every room it may have joined, and its
+    /// namespace.
     pub(crate) fn abandon(&self) {
         let socket = self.clone();
-        tokio::spawn(async move {
-            let _ = socket.0.ns.adapter().del_all(socket.0.id.clone()).await;
-        });
+        let cleanup = async move {
+            if let Err(e) = socket.0.ns.adapter().del_all(socket.0.id.clone()).await {
+                tracing::warn!("adapter: {e}");
+            }
+            socket.release();
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(cleanup);
+            }
+            // No runtime (dropped while shutting down): an in-memory adapter is done at once.
+            Err(_) => {
+                let _ = cleanup.now_or_never();
+            }
+        }
+    }
+
+    /// Gives the socket's namespace back, once.
+    fn release(&self) {
+        if !self.0.released.swap(true, Ordering::AcqRel) {
+            self.0.ns.release();
+        }
     }
 
     /// Called by the session task when the socket left its namespace.
@@ -502,9 +604,7 @@ impl SocketRef {
         if !self.0.connected.swap(false, Ordering::AcqRel) {
             return;
         }
-        if let Ok(mut tx) = self.0.events.lock() {
-            *tx = None;
-        }
+        *lock::lock(&self.0.events) = None;
         let socket = self.clone();
         tokio::spawn(async move {
             if let (true, Some(pid)) = (socket.0.ns.recovers(), socket.pid()) {
@@ -515,22 +615,33 @@ impl SocketRef {
                 tracing::warn!("adapter: {e}");
             }
             socket.0.ns.remove(&socket.0.id);
-            let handler = socket.0.on_disconnect.read().ok().and_then(|h| h.clone());
+            let handler = lock::read(&socket.0.on_disconnect).clone();
             if let Some(h) = handler {
                 let mut ctx = socket.ctx(None, Payload::empty(), None);
                 ctx.reason = Some(reason);
-                h(ctx).await;
+                if let Err(panic) = AssertUnwindSafe(h(ctx)).catch_unwind().await {
+                    tracing::error!(
+                        socket = socket.id(),
+                        ns = socket.ns(),
+                        "disconnect handler panicked: {}",
+                        panic_message(&panic)
+                    );
+                }
             }
             // Drop handlers: they may hold clones of this socket.
-            if let Ok(mut m) = socket.0.handlers.write() {
-                m.clear();
-            }
-            if let Ok(mut a) = socket.0.any.write() {
-                *a = None;
-            }
-            if let Ok(mut d) = socket.0.on_disconnect.write() {
-                *d = None;
-            }
+            lock::write(&socket.0.handlers).clear();
+            *lock::write(&socket.0.any) = None;
+            *lock::write(&socket.0.on_disconnect) = None;
+            socket.release();
         });
     }
+}
+
+/// The message of a caught panic, if it has one.
+pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&'static str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }

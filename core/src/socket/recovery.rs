@@ -71,28 +71,103 @@ pub struct Recovered {
     pub missed: Vec<StoredPacket>,
 }
 
+/// Bounds of a [`Store`], on top of its `max_age`: past one, the oldest entries are dropped
+/// first (a packet dropped early cannot be replayed: a client whose offset it was then
+/// reconnects as a new socket).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Most packets kept (default 100,000).
+    pub max_packets: usize,
+    /// Most bytes of packets kept: event data plus attachments (default 32 MiB).
+    pub max_bytes: usize,
+    /// Most lost sockets remembered (default 100,000).
+    pub max_saved: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_packets: 100_000,
+            max_bytes: 32 << 20,
+            max_saved: 100_000,
+        }
+    }
+}
+
+impl Limits {
+    /// Limits with the given bounds.
+    pub fn new(max_packets: usize, max_bytes: usize, max_saved: usize) -> Limits {
+        Limits {
+            max_packets,
+            max_bytes,
+            max_saved,
+        }
+    }
+}
+
 /// The recovery state of one namespace: lost sockets and recent packets, both expiring
-/// after `max_age`.
+/// after `max_age` and bounded by [`Limits`].
 #[derive(Debug)]
 pub struct Store {
     max_age: Duration,
+    limits: Limits,
     prefix: Str,
     next: u64,
     sessions: HashMap<Str, Saved>,
     packets: VecDeque<StoredPacket>,
+    /// Bytes of `packets`.
+    bytes: usize,
+    /// Entries dropped early to stay within `limits`.
+    evicted: u64,
+}
+
+fn packet_size(p: &StoredPacket) -> usize {
+    p.data.len() + p.attachments.iter().map(Bytes::len).sum::<usize>()
 }
 
 impl Store {
     /// A store keeping state for `max_age`; `prefix` (random, from the caller) starts every
     /// offset, so offsets of different stores or processes do not collide.
     pub fn new(max_age: Duration, prefix: impl Into<Str>) -> Store {
+        Store::with_limits(max_age, prefix, Limits::default())
+    }
+
+    /// A store keeping state for `max_age` within `limits`.
+    pub fn with_limits(max_age: Duration, prefix: impl Into<Str>, limits: Limits) -> Store {
         Store {
             max_age,
+            limits,
             prefix: prefix.into(),
             next: 0,
             sessions: HashMap::new(),
             packets: VecDeque::new(),
+            bytes: 0,
+            evicted: 0,
         }
+    }
+
+    /// Bytes of the packets currently kept (event data plus attachments).
+    pub fn stored_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// How many entries (packets or lost sockets) were dropped before their time to stay
+    /// within the limits, since the store was made.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
+    /// Drops what expired by `now`; `true` if nothing is left (no packets, no lost sockets).
+    pub fn prune_idle(&mut self, now: Instant) -> bool {
+        self.prune(now);
+        self.packets.is_empty() && self.sessions.is_empty()
+    }
+
+    /// Whether a lost socket is still remembered (after dropping the expired ones).
+    pub fn has_saved_sockets(&mut self, now: Instant) -> bool {
+        self.prune(now);
+        !self.sessions.is_empty()
     }
 
     /// How long state is kept.
@@ -119,11 +194,17 @@ impl Store {
             if !self.expired(p.at, now) {
                 break;
             }
-            self.packets.pop_front();
+            self.pop_packet();
         }
         let max_age = self.max_age;
         self.sessions
             .retain(|_, s| now.saturating_duration_since(s.at) <= max_age);
+    }
+
+    fn pop_packet(&mut self) {
+        if let Some(p) = self.packets.pop_front() {
+            self.bytes -= packet_size(&p);
+        }
     }
 
     /// Appends a new offset to `data` (an event array `["name", ...]`), keeps the packet for
@@ -142,13 +223,22 @@ impl Store {
         offset.push('-');
         push_decimal(&mut offset, self.next);
         let data = with_offset(data, &offset);
-        self.packets.push_back(StoredPacket {
+        let packet = StoredPacket {
             offset: Str::from(offset),
             target,
             data: data.clone(),
             attachments: attachments.to_vec(),
             at: now,
-        });
+        };
+        self.bytes += packet_size(&packet);
+        self.packets.push_back(packet);
+        // Oldest first; a packet bigger than `max_bytes` is not kept at all.
+        while !self.packets.is_empty()
+            && (self.packets.len() > self.limits.max_packets || self.bytes > self.limits.max_bytes)
+        {
+            self.pop_packet();
+            self.evicted += 1;
+        }
         data
     }
 
@@ -166,8 +256,27 @@ impl Store {
             return;
         }
         self.prune(now);
+        let pid = Str::from(pid);
+        if !self.sessions.contains_key(&pid) {
+            while !self.sessions.is_empty() && self.sessions.len() >= self.limits.max_saved {
+                // The oldest goes (a scan, only when full).
+                let oldest = self
+                    .sessions
+                    .iter()
+                    .min_by_key(|(_, s)| s.at)
+                    .map(|(k, _)| k.clone());
+                if let Some(k) = oldest {
+                    self.sessions.remove(&k);
+                    self.evicted += 1;
+                }
+            }
+            if self.limits.max_saved == 0 {
+                self.evicted += 1;
+                return;
+            }
+        }
         self.sessions.insert(
-            Str::from(pid),
+            pid,
             Saved {
                 sid,
                 rooms,
@@ -371,6 +480,71 @@ mod tests {
         assert_eq!(r.missed.len(), 1);
         assert_eq!(r.missed[0].data, r#"["d","x-4"]"#);
         assert_eq!(r.missed[0].attachments, vec![Bytes::from_static(b"\x01")]);
+    }
+
+    #[test]
+    fn packets_beyond_the_count_or_byte_cap_drop_oldest_first() {
+        let mut store = Store::with_limits(Duration::from_secs(60), "p", Limits::new(3, 1_000, 10));
+        let first = offset_of(&store.record(t(0), r#"["a"]"#, &[], Target::default()));
+        for i in 1..5 {
+            store.record(t(i), r#"["b"]"#, &[], Target::default());
+        }
+        assert_eq!(store.stored_packets(), 3);
+        assert_eq!(store.evicted(), 2);
+        // The first offset is gone: no recovery from it.
+        store.save(
+            t(5),
+            "pid",
+            Str::from("s"),
+            vec![],
+            DisconnectReason::TransportClose,
+        );
+        assert!(store.restore(t(6), "pid", &first).is_none());
+
+        let mut store = Store::with_limits(Duration::from_secs(60), "p", Limits::new(100, 40, 10));
+        store.record(
+            t(0),
+            r#"["a"]"#,
+            &[Bytes::from(vec![0u8; 20])],
+            Target::default(),
+        );
+        store.record(
+            t(1),
+            r#"["b"]"#,
+            &[Bytes::from(vec![0u8; 20])],
+            Target::default(),
+        );
+        assert_eq!(store.stored_packets(), 1);
+        assert!(store.stored_bytes() <= 40);
+        // Too big on its own: not kept.
+        store.record(
+            t(2),
+            r#"["c"]"#,
+            &[Bytes::from(vec![0u8; 50])],
+            Target::default(),
+        );
+        assert_eq!((store.stored_packets(), store.stored_bytes()), (0, 0));
+        assert_eq!(store.evicted(), 3);
+    }
+
+    #[test]
+    fn lost_sockets_beyond_the_cap_drop_oldest_first() {
+        let mut store = Store::with_limits(Duration::from_secs(60), "p", Limits::new(10, 1_000, 2));
+        let off = offset_of(&store.record(t(0), r#"["a"]"#, &[], Target::default()));
+        for (i, pid) in ["a", "b", "c"].into_iter().enumerate() {
+            store.save(
+                t(i as u64),
+                pid,
+                Str::from(pid),
+                vec![],
+                DisconnectReason::TransportClose,
+            );
+        }
+        assert_eq!(store.saved_sockets(), 2);
+        assert!(store.restore(t(4), "a", &off).is_none());
+        assert!(store.restore(t(4), "c", &off).is_some());
+        assert!(!store.prune_idle(t(4)));
+        assert!(store.prune_idle(t(70_000)));
     }
 
     #[test]

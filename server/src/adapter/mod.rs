@@ -83,6 +83,10 @@ pub enum AdapterError {
     /// Other servers did not all answer in time.
     #[error("timeout reached while waiting for {0}")]
     Timeout(&'static str),
+    /// The join would put the socket in more rooms than the server allows
+    /// ([`crate::SocketIoBuilder::max_rooms_per_socket`], the limit given here).
+    #[error("too many rooms (at most {0} per socket)")]
+    TooManyRooms(usize),
 }
 
 /// A future returned by an [`Adapter`].

@@ -242,14 +242,14 @@ impl Node {
     }
 
     fn adapter(&self, nsp: &str) -> Option<Arc<Shared>> {
-        self.adapters.read().ok()?.get(nsp)?.upgrade()
+        crate::lock::read(&self.adapters).get(nsp)?.upgrade()
     }
 
     fn all_adapters(&self) -> Vec<Arc<Shared>> {
-        self.adapters
-            .read()
-            .map(|a| a.values().filter_map(Weak::upgrade).collect())
-            .unwrap_or_default()
+        crate::lock::read(&self.adapters)
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect()
     }
 
     /// Routes a message from the subscriber connection.
@@ -439,9 +439,7 @@ impl AdapterFactory for RedisAdapterFactory {
             nsp: nsp.clone(),
             requests: Mutex::new(HashMap::new()),
         });
-        if let Ok(mut a) = self.node.adapters.write() {
-            a.insert(nsp, Arc::downgrade(&shared));
-        }
+        crate::lock::write(&self.node.adapters).insert(nsp, Arc::downgrade(&shared));
         self.node
             .subscribe(Sub::Pattern(format!("{}*", shared.channel)));
         self.node
