@@ -288,6 +288,13 @@ async fn a_websocket_client_that_never_reads_is_cut_at_the_byte_budget() {
         .unwrap();
     s.wait_sessions(1).await;
     honest_echo(&mut honest, "WebSocket never reads").await;
+    // The connection is closed too, though the writer was stuck on it: what the socket
+    // buffers drains, then it ends.
+    let drained = tokio::time::timeout(WAIT, async {
+        while let Some(Ok(_)) = attacker.next().await {}
+    })
+    .await;
+    assert!(drained.is_ok(), "the attacker's connection stayed open");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
