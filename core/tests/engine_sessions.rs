@@ -249,6 +249,20 @@ fn a_client_that_never_reads_is_disconnected_at_the_queue_bound() {
 }
 
 #[test]
+fn a_client_that_never_reads_is_disconnected_at_the_byte_budget() {
+    let mut config = Config::default();
+    config.max_queued_bytes = 10_000;
+    let mut s = polling(config);
+    let kib = "x".repeat(1000);
+    for _ in 0..9 {
+        s.send(Message::Text(Str::from(kib.clone()))).unwrap();
+    }
+    assert_eq!(s.state(), State::Open);
+    s.send(Message::Text(Str::from(kib.clone()))).unwrap();
+    assert_eq!(s.state(), State::Closed(CloseReason::QueueFull));
+}
+
+#[test]
 fn server_close_sends_close_packet() {
     let mut s = Session::new("c", Transport::WebSocket, Config::default(), t(0));
     drain(&mut s);

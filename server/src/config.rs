@@ -113,6 +113,54 @@ impl SocketIoBuilder {
         self
     }
 
+    /// Most sessions open at once (default 10,000). A handshake over it is answered
+    /// `503 {"code":4,"message":"Forbidden"}` (the client sees a connection error and
+    /// retries).
+    pub fn max_sessions(mut self, n: usize) -> Self {
+        self.config.engine.max_sessions = n;
+        self
+    }
+
+    /// Most sessions open at once per remote IP address (default: no limit). A handshake
+    /// over it is answered `429 {"code":4,"message":"Forbidden"}`. Needs the peer address:
+    /// serve with `into_make_service_with_connect_info::<SocketAddr>()`.
+    pub fn max_sessions_per_address(mut self, n: usize) -> Self {
+        self.config.engine.max_sessions_per_address = Some(n);
+        self
+    }
+
+    /// Most handshakes per remote IP address in each `window` (default: no limit). One more
+    /// is answered `429 {"code":4,"message":"Forbidden"}`. Needs the peer address.
+    pub fn handshake_rate(mut self, handshakes: u32, window: Duration) -> Self {
+        self.config.engine.handshake_rate = Some((handshakes, window));
+        self
+    }
+
+    /// Largest request head (URI and headers) of a handshake, which the session keeps for
+    /// its life (default 16 KiB). A bigger one is answered
+    /// `431 {"code":3,"message":"Bad request"}`.
+    pub fn max_request_header_bytes(mut self, bytes: usize) -> Self {
+        self.config.engine.max_request_header_bytes = bytes;
+        self
+    }
+
+    /// How long the body of a polling `POST` may take to arrive (default 10 s). A slower
+    /// one is answered `408 {"code":3,"message":"Bad request"}` and closes the session.
+    pub fn http_body_timeout(mut self, d: Duration) -> Self {
+        self.config.engine.http_body_timeout = d;
+        self
+    }
+
+    /// Byte budget of each session's queues (default 4 MiB): what waits for a polling
+    /// client (and so the size of a polling answer), the WebSocket write queue, and the
+    /// input queue of the session's task. A client that does not read and lets more than
+    /// this pile up is disconnected (`transport error`) and its queues are freed; a client
+    /// that sends faster than its session handles is slowed down (its frames wait).
+    pub fn max_buffered_bytes(mut self, bytes: usize) -> Self {
+        self.config.engine.session.max_queued_bytes = bytes;
+        self
+    }
+
     /// Most binary attachments per packet (default 10). More closes the session.
     pub fn max_attachments(mut self, n: usize) -> Self {
         self.config.socket.max_attachments = n;

@@ -3,10 +3,12 @@
 
 use std::path::Path;
 
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, Method};
 use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
-use tower_http::cors::CorsLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
 
 use crate::{AckSender, Data, Payload, SocketIo, SocketRef};
@@ -76,12 +78,101 @@ async fn on_chat(socket: SocketRef, Data(chat): Data<Chat>, ack: AckSender) {
     let _ = ack.send(&json!({ "ok": true }));
 }
 
-/// Builds the demo application: Socket.IO at `/socket.io/` (with permissive CORS, so the page
-/// may be served from elsewhere) and the files of `static_dir` at `/`.
+/// Which web pages may talk to the demo server from another origin.
+///
+/// The default is safe: only pages of the server's own origin (a request without `Origin`,
+/// from a non-browser client, is always accepted). `Any` reflects every origin with
+/// credentials, as `CorsLayer::very_permissive` does: only on explicit request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Cors {
+    /// The server's own origin only (`Origin` equal to `http://` or `https://` + `Host`).
+    #[default]
+    SameOrigin,
+    /// The server's own origin and these (`https://app.example`, no trailing slash).
+    Origins(Vec<String>),
+    /// Every origin, with credentials (`sockeye-demo --cors-any`).
+    Any,
+}
+
+impl Cors {
+    /// Whether a request from `origin`, sent to `host`, is accepted.
+    pub fn allows(&self, origin: &str, host: Option<&str>) -> bool {
+        let same = host.is_some_and(|h| {
+            origin.strip_prefix("http://") == Some(h) || origin.strip_prefix("https://") == Some(h)
+        });
+        match self {
+            Cors::Any => true,
+            Cors::SameOrigin => same,
+            Cors::Origins(list) => same || list.iter().any(|o| o == origin),
+        }
+    }
+
+    /// The handshake check for [`crate::SocketIoBuilder::allow_request`]: a handshake
+    /// (polling or WebSocket) whose `Origin` is not accepted is answered
+    /// `403 {"code":4,"message":"Forbidden"}`. Browsers do not apply CORS to WebSockets, so
+    /// this check is what keeps foreign pages out of them.
+    pub fn check(&self) -> impl Fn(&Parts) -> Result<(), String> + Send + Sync + 'static {
+        let cors = self.clone();
+        move |parts: &Parts| {
+            let Some(origin) = parts.headers.get(header::ORIGIN) else {
+                return Ok(());
+            };
+            let origin = origin.to_str().unwrap_or("");
+            let host = parts
+                .headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok());
+            if cors.allows(origin, host) {
+                Ok(())
+            } else {
+                Err(format!("origin {origin:?} not allowed"))
+            }
+        }
+    }
+
+    /// The CORS layer (none for [`Cors::SameOrigin`]: browsers need none for the page's own
+    /// origin).
+    fn layer(&self) -> Option<CorsLayer> {
+        match self {
+            Cors::SameOrigin => None,
+            Cors::Any => Some(CorsLayer::very_permissive()),
+            Cors::Origins(list) => {
+                let origins: Vec<HeaderValue> = list
+                    .iter()
+                    .filter_map(|o| HeaderValue::from_str(o).ok())
+                    .collect();
+                Some(
+                    CorsLayer::new()
+                        .allow_origin(AllowOrigin::list(origins))
+                        .allow_credentials(true)
+                        .allow_methods([Method::GET, Method::POST])
+                        .allow_headers(tower_http::cors::AllowHeaders::mirror_request()),
+                )
+            }
+        }
+    }
+}
+
+/// Builds the demo application: Socket.IO at `/socket.io/` and the files of `static_dir` at
+/// `/`, with the safe default [`Cors::SameOrigin`].
 pub fn router(static_dir: &Path, io: &SocketIo, layer: crate::SocketIoLayer) -> Router {
+    router_with_cors(static_dir, io, layer, &Cors::default())
+}
+
+/// [`router`] with the CORS policy `cors` (pair it with `allow_request(cors.check())` on the
+/// builder, so that WebSocket handshakes are checked too).
+pub fn router_with_cors(
+    static_dir: &Path,
+    io: &SocketIo,
+    layer: crate::SocketIoLayer,
+    cors: &Cors,
+) -> Router {
     register(io);
-    Router::new()
+    let app = Router::new()
         .fallback_service(ServeDir::new(static_dir))
-        .layer(layer)
-        .layer(CorsLayer::very_permissive())
+        .layer(layer);
+    match cors.layer() {
+        Some(l) => app.layer(l),
+        None => app,
+    }
 }

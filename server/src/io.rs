@@ -337,9 +337,9 @@ impl SocketIo {
         self.0.engine.session_count()
     }
 
-    /// Closes every session with a `close` packet ("server shutting down" on the clients)
-    /// and waits (at most 2 s) for them to end. New sessions are still accepted: call this
-    /// when the HTTP server stops accepting connections.
+    /// Refuses new handshakes from now on (`503`), closes every session with a `close`
+    /// packet ("server shutting down" on the clients) and waits (at most 2 s) for them to
+    /// end. Call this when the HTTP server stops accepting connections.
     pub async fn close(&self) {
         self.0.engine.close_all(Duration::from_secs(2)).await;
     }

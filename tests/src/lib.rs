@@ -85,7 +85,7 @@ impl TestServer {
         let (layer, io) = f(SocketIo::builder().with_state(Reasons::default())).build_layer();
         // The demo application (contract, static files, CORS) plus the test namespaces.
         let www = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../www"));
-        let app = sockeye::demo::router(&www, &io, layer);
+        let app = sockeye::demo::router_with_cors(&www, &io, layer, &sockeye::demo::Cors::Any);
         register_test_namespaces(&io);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await

@@ -25,11 +25,12 @@ export function freePort() {
 const running = new Set();
 
 /**
- * Starts `sockeye-demo` on `port` (serving `staticDir` if given) and resolves once it logs
- * that it listens, with `{ url, close() }`; `close()` stops it with SIGTERM.
+ * Starts `sockeye-demo` on `port` (serving `staticDir` if given, with the extra command-line
+ * `args`, e.g. `['--cors-any']`) and resolves once it logs that it listens, with
+ * `{ url, close() }`; `close()` stops it with SIGTERM.
  */
-export function startDemo(port, { staticDir } = {}) {
-  const args = ['--port', String(port), '--host', '127.0.0.1'];
+export function startDemo(port, { staticDir, args: extra = [] } = {}) {
+  const args = ['--port', String(port), '--host', '127.0.0.1', ...extra];
   if (staticDir) args.push('--static', staticDir);
   const child = spawn(DEMO, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);

@@ -8,8 +8,12 @@ import { startDemo, killDemos } from '../../tests/support/sockeye-demo.mjs';
 const newPage = usePackagePages();
 after(killDemos);
 
+// The test page is served by another server (another origin): let it in. sockeye-demo's
+// default lets only its own origin's pages in.
+const CROSS_ORIGIN = { args: ['--cors-any'] };
+
 async function withDemo(body) {
-  const demo = await startDemo(await freePort());
+  const demo = await startDemo(await freePort(), CROSS_ORIGIN);
   const page = await newPage();
   try {
     await body(page, demo);
@@ -72,7 +76,7 @@ test('sockeye: rooms and chat between two clients', T, () => withDemo(async (pag
 
 test('sockeye: reconnects after the server restarts; offline emits are buffered', T, async () => {
   const port = await freePort();
-  let demo = await startDemo(port);
+  let demo = await startDemo(port, CROSS_ORIGIN);
   const page = await newPage();
   try {
     await page.evaluate(async ({ url, FAST }) => {
@@ -86,7 +90,7 @@ test('sockeye: reconnects after the server restarts; offline emits are buffered'
       window.acked = s.emitWithAck('echo', 'sent while offline');
       window.up = next(s, 'connect', 15000);
     });
-    demo = await startDemo(port);
+    demo = await startDemo(port, CROSS_ORIGIN);
     const r = await page.evaluate(async () => {
       await up;
       const out = { ack: await acked, connected: s.connected };

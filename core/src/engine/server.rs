@@ -44,6 +44,11 @@ pub struct Config {
     /// This bounds what waits for a polling client; on WebSocket, packets go straight to
     /// [`Session::poll_transmit`], and the I/O layer bounds its own write queue.
     pub max_queued_packets: usize,
+    /// Most bytes (of encoded messages) kept waiting for a client that does not read; one
+    /// more closes the session with [`CloseReason::QueueFull`] and frees the queue (default
+    /// 4 MiB). Like `max_queued_packets`, this bounds what waits for a polling client, and
+    /// so the size of a polling answer.
+    pub max_queued_bytes: usize,
     /// How long a graceful close on polling waits for the client's next `GET` to hand it the
     /// `close` packet (default 1 s; the client polls again at once, so this only matters for
     /// a stalled client).
@@ -59,6 +64,7 @@ impl Default for Config {
             max_payload: 1_000_000,
             allow_upgrades: true,
             max_queued_packets: 4096,
+            max_queued_bytes: 4 << 20,
             close_timeout: Duration::from_millis(1000),
         }
     }
@@ -141,6 +147,14 @@ impl Prepared {
         let frame = packet.encode_frame();
         Prepared { packet, frame }
     }
+
+    /// The size of its WebSocket frame in bytes.
+    pub fn byte_len(&self) -> usize {
+        match &self.frame {
+            Frame::Text(t) => t.len(),
+            Frame::Binary(b) => b.len(),
+        }
+    }
 }
 
 /// A packet waiting for the transport.
@@ -155,6 +169,23 @@ impl Outgoing {
         match self {
             Outgoing::Packet(p) => p.encode_frame(),
             Outgoing::Prepared(p) => p.frame,
+        }
+    }
+
+    /// About the bytes this packet takes in a polling answer.
+    fn byte_len(&self) -> usize {
+        let message = match self {
+            Outgoing::Packet(Packet::Message(m)) => m,
+            Outgoing::Prepared(p) => match &p.frame {
+                Frame::Text(t) => return t.len(),
+                Frame::Binary(b) => return b.len() + 1,
+            },
+            Outgoing::Packet(_) => return 1,
+        };
+        match message {
+            // Base64 in a polling answer.
+            Message::Binary(b) => 2 + b.len().div_ceil(3) * 4,
+            Message::Text(t) => 1 + t.len(),
         }
     }
 
@@ -188,6 +219,8 @@ pub struct Session {
     poll_pending: bool,
     /// Packets not yet handed to a transport (polling waits for a `GET`).
     queue: VecDeque<Outgoing>,
+    /// The sum of [`Outgoing::byte_len`] over `queue`.
+    queued_bytes: usize,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     next_ping: Option<Instant>,
@@ -222,6 +255,7 @@ impl Session {
             close_deadline: None,
             poll_pending: false,
             queue: VecDeque::new(),
+            queued_bytes: 0,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             next_ping: Some(now + config.ping_interval),
@@ -429,9 +463,12 @@ impl Session {
 
     fn enqueue(&mut self, item: Outgoing) -> Result<(), SessionError> {
         self.ensure_open()?;
+        self.queued_bytes += item.byte_len();
         self.queue.push_back(item);
         self.flush();
-        if self.queue.len() > self.config.max_queued_packets {
+        if self.queue.len() > self.config.max_queued_packets
+            || self.queued_bytes > self.config.max_queued_bytes
+        {
             self.close_with(CloseReason::QueueFull);
         }
         Ok(())
@@ -549,6 +586,7 @@ impl Session {
     /// Hands queued packets to the transport that can take them now.
     fn flush(&mut self) {
         if self.queue.is_empty() {
+            self.queued_bytes = 0;
             return;
         }
         match self.transport {
@@ -556,6 +594,7 @@ impl Session {
                 for item in self.queue.drain(..) {
                     self.transmits.push_back(Transmit::Ws(item.into_frame()));
                 }
+                self.queued_bytes = 0;
             }
             Transport::Polling => {
                 if !self.poll_pending {
@@ -564,6 +603,7 @@ impl Session {
                 self.poll_pending = false;
                 let packets: Vec<Packet> =
                     self.queue.drain(..).map(Outgoing::into_packet).collect();
+                self.queued_bytes = 0;
                 let body = payload::encode(&packets);
                 self.transmits
                     .push_back(Transmit::PollResponse(Bytes::from(body)));
@@ -600,7 +640,8 @@ impl Session {
         if self.transport == Transport::WebSocket || self.upgrade != Upgrade::None {
             self.transmits.push_back(Transmit::CloseWs);
         }
-        self.queue.clear();
+        self.queue = VecDeque::new();
+        self.queued_bytes = 0;
         self.upgrade = Upgrade::None;
         self.upgrade_deadline = None;
         self.close_deadline = None;

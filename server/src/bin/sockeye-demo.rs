@@ -3,15 +3,26 @@
 //!
 //! ```text
 //! sockeye-demo [--port N] [--host ADDR] [--adapter memory|redis://…|amqp://…] [--static DIR]
+//!              [--cors-origin URL]… [--cors-any] [--header-read-timeout SECS]
+//!              [--shutdown-timeout SECS] [--tcp-keepalive SECS]
 //! ```
+//!
+//! It serves HTTP/1.1 with hyper directly (not `axum::serve`) for the limits `axum::serve`
+//! does not expose: a header read timeout (slowloris; it also closes idle keep-alive
+//! connections), TCP keepalive on accepted sockets, and a graceful shutdown bounded in time.
 
-use axum::serve::ListenerExt;
 use std::io::IsTerminal;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
+use axum::extract::ConnectInfo;
 use clap::Parser;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use sockeye::demo::Cors;
+use tower::ServiceExt;
 use tracing_subscriber::EnvFilter;
 
 /// The repository's `www/` directory, resolved when this binary is compiled.
@@ -64,6 +75,48 @@ struct Args {
     /// Directory served at `/`.
     #[arg(long = "static", value_name = "DIR", default_value = DEFAULT_STATIC_DIR)]
     static_dir: PathBuf,
+
+    /// An origin (`https://app.example`) whose pages may use the server (CORS with
+    /// credentials, and WebSocket handshakes); repeatable. By default only the server's own
+    /// origin may.
+    #[arg(long = "cors-origin", value_name = "URL")]
+    cors_origin: Vec<String>,
+
+    /// Let pages of every origin use the server (CORS reflecting any origin, with
+    /// credentials). Unsafe outside development.
+    #[arg(long = "cors-any", conflicts_with = "cors_origin")]
+    cors_any: bool,
+
+    /// Seconds a client may take to send a request's headers, and an idle keep-alive
+    /// connection may stay open (slowloris).
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    header_read_timeout: u64,
+
+    /// Seconds the server may take to stop on SIGTERM/SIGINT (every client gets its close
+    /// packet first; what is left is dropped).
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    shutdown_timeout: u64,
+
+    /// Idle seconds before TCP keepalive probes on accepted sockets (0: off).
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    tcp_keepalive: u64,
+}
+
+impl Args {
+    fn cors(&self) -> Cors {
+        if self.cors_any {
+            Cors::Any
+        } else if self.cors_origin.is_empty() {
+            Cors::SameOrigin
+        } else {
+            Cors::Origins(
+                self.cors_origin
+                    .iter()
+                    .map(|o| o.trim_end_matches('/').to_owned())
+                    .collect(),
+            )
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -95,7 +148,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(args)) {
+    let result = runtime.block_on(serve(args));
+    // Tasks still running (connections dropped at the shutdown deadline) are cancelled.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -110,14 +166,9 @@ async fn serve(args: Args) -> std::io::Result<()> {
         .await
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     let local = listener.local_addr()?;
-    // Small frames and poll answers must not wait for Nagle's algorithm.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {e}");
-        }
-    });
 
-    let mut builder = sockeye::SocketIo::builder();
+    let cors = args.cors();
+    let mut builder = sockeye::SocketIo::builder().allow_request(cors.check());
     if let Adapter::Redis(url) = &args.adapter {
         // python-socketio's channel too: its workers and servers share the cluster.
         let config =
@@ -128,20 +179,86 @@ async fn serve(args: Args) -> std::io::Result<()> {
         builder = builder.adapter(factory);
     }
     let (layer, io) = builder.build_layer();
-    let app = sockeye::demo::router(&args.static_dir, &io, layer);
+    let app = sockeye::demo::router_with_cors(&args.static_dir, &io, layer, &cors);
+
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(args.header_read_timeout.max(1)));
+    let keepalive = (args.tcp_keepalive > 0).then(|| {
+        socket2::TcpKeepalive::new()
+            .with_time(Duration::from_secs(args.tcp_keepalive))
+            .with_interval(Duration::from_secs(10))
+    });
+    // `true` once shutting down; every connection task holds a receiver.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
 
     tracing::info!("sockeye-demo listening on http://{local}");
-    let shutdown_io = io.clone();
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        sockeye::shutdown_signal().await;
-        // Close every session with a close packet so that long polls and WebSockets end.
-        shutdown_io.close().await;
+    let signal = sockeye::shutdown_signal();
+    tokio::pin!(signal);
+    loop {
+        let (tcp, remote) = tokio::select! {
+            () = &mut signal => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: let it pass.
+                    tracing::debug!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+        };
+        // Small frames and poll answers must not wait for Nagle's algorithm.
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {e}");
+        }
+        if let Some(k) = &keepalive {
+            if let Err(e) = socket2::SockRef::from(&tcp).set_tcp_keepalive(k) {
+                tracing::debug!("cannot set TCP keepalive: {e}");
+            }
+        }
+        let svc =
+            app.clone()
+                .map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(remote));
+                    req
+                });
+        let conn = http
+            .serve_connection(TokioIo::new(tcp), TowerToHyperService::new(svc))
+            .with_upgrades();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            tokio::pin!(conn);
+            let result = tokio::select! {
+                r = conn.as_mut() => r,
+                () = async { let _ = stop.wait_for(|s| *s).await; } => {
+                    // Finish the request in flight, then close.
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(%remote, "connection: {e}");
+            }
+        });
+    }
+
+    // New connections are refused at once; every session gets its close packet; requests
+    // in flight finish; whatever is left after the timeout is dropped.
+    drop(listener);
+    drop(stop_rx);
+    let timeout = Duration::from_secs(args.shutdown_timeout);
+    tracing::info!("shutting down (at most {timeout:?})");
+    let stopped = tokio::time::timeout(timeout, async {
+        // Sessions first: their long polls are answered with the close packet.
+        io.close().await;
+        let _ = stop_tx.send(true);
+        stop_tx.closed().await;
     })
-    .await?;
+    .await;
+    if stopped.is_err() {
+        tracing::info!("connections still open after {timeout:?}: dropped");
+    }
     tracing::info!("sockeye-demo stopped");
     Ok(())
 }
@@ -173,6 +290,10 @@ mod tests {
         assert_eq!(args.host, IpAddr::from([127, 0, 0, 1]));
         assert_eq!(args.adapter, Adapter::Memory);
         assert!(args.static_dir.join("index.html").is_file());
+        assert_eq!(args.cors(), Cors::SameOrigin);
+        assert_eq!(args.header_read_timeout, 10);
+        assert_eq!(args.shutdown_timeout, 5);
+        assert_eq!(args.tcp_keepalive, 60);
     }
 
     #[test]
@@ -194,6 +315,31 @@ mod tests {
         assert_eq!(args.adapter, Adapter::Redis("redis://r:1".into()));
         assert_eq!(args.static_dir, PathBuf::from("/tmp"));
         assert!(Args::try_parse_from(["sockeye-demo", "--port", "70000"]).is_err());
+    }
+
+    #[test]
+    fn cors_flags() {
+        let args = Args::try_parse_from([
+            "sockeye-demo",
+            "--cors-origin",
+            "https://a.example/",
+            "--cors-origin",
+            "http://b.example:8080",
+        ])
+        .unwrap();
+        assert_eq!(
+            args.cors(),
+            Cors::Origins(vec![
+                "https://a.example".into(),
+                "http://b.example:8080".into()
+            ])
+        );
+        let args = Args::try_parse_from(["sockeye-demo", "--cors-any"]).unwrap();
+        assert_eq!(args.cors(), Cors::Any);
+        assert!(
+            Args::try_parse_from(["sockeye-demo", "--cors-any", "--cors-origin", "http://x"])
+                .is_err()
+        );
     }
 
     #[test]

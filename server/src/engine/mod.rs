@@ -13,6 +13,7 @@
 //! - `io`: the bare Engine.IO server API.
 //! - [`error`]: the HTTP errors of the reference server.
 
+mod admission;
 mod clock;
 mod config;
 pub mod error;

@@ -10,6 +10,7 @@ use sockeye_core::engine::{CloseReason, Transport};
 use sockeye_core::Str;
 use tokio::sync::oneshot;
 
+use super::admission::Slot;
 use super::error::EngineError;
 use super::request::RequestInfo;
 use super::server::Engine;
@@ -19,8 +20,9 @@ use super::session::{self, Input, Protocol, SessionHandle};
 pub(crate) async fn handshake<P: Protocol>(
     engine: &Arc<Engine<P>>,
     info: Arc<RequestInfo>,
+    slot: Slot,
 ) -> Result<Response, EngineError> {
-    let handle = session::spawn(engine, Transport::Polling, info, None);
+    let handle = session::spawn(engine, Transport::Polling, info, None, slot);
     get(&handle).await
 }
 
@@ -39,16 +41,25 @@ fn poll_response(body: Bytes) -> Response {
 }
 
 /// A polling `POST`: hands the body to the session. A body over `max_payload` closes the
-/// session (413), as does one that is not UTF-8 (400).
+/// session (413), as does one that is not UTF-8 (400), or one that does not arrive within
+/// `http_body_timeout` (408).
 pub(crate) async fn post<P: Protocol>(
     engine: &Engine<P>,
     session: &SessionHandle<P::Command>,
     body: Body,
 ) -> Result<Response, EngineError> {
     let max = engine.config().session.max_payload;
-    let bytes = match axum::body::to_bytes(body, max).await {
-        Ok(b) => b,
-        Err(e) => {
+    let deadline = engine.config().http_body_timeout;
+    let bytes = match tokio::time::timeout(deadline, axum::body::to_bytes(body, max)).await {
+        Ok(Ok(b)) => b,
+        Err(_) => {
+            tracing::warn!(sid = %session.sid(), "polling body not received within {deadline:?}; closing the session");
+            let _ = session
+                .input(Input::Close(CloseReason::TransportError))
+                .await;
+            return Err(EngineError::BodyTimeout);
+        }
+        Ok(Err(e)) => {
             tracing::debug!(sid = %session.sid(), "polling body refused: {e}");
             let _ = session
                 .input(Input::Close(CloseReason::PayloadTooLarge))
@@ -65,8 +76,9 @@ pub(crate) async fn post<P: Protocol>(
         let _ = session.input(Input::Close(CloseReason::ParseError)).await;
         return Err(EngineError::BadRequest);
     };
+    let permit = session.reserve(text.len()).await?;
     let (tx, rx) = oneshot::channel();
-    session.input(Input::PollPost(text, tx)).await?;
+    session.input(Input::PollPost(text, tx, permit)).await?;
     rx.await.map_err(|_| EngineError::UnknownSid)??;
     Ok(([(header::CONTENT_TYPE, "text/html")], "ok").into_response())
 }

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use sockeye_core::engine::{CloseReason, Transport};
 use sockeye_core::{Instant, Str};
 
+use super::admission::Admission;
 use super::clock::Clock;
 use super::config::EngineConfig;
 use super::error::EngineError;
@@ -29,6 +30,7 @@ pub struct Engine<P: Protocol> {
     protocol: P,
     sessions: Mutex<HashMap<Str, SessionHandle<P::Command>>>,
     next_ws_id: AtomicU64,
+    admission: Arc<Admission>,
 }
 
 impl<P: Protocol> Engine<P> {
@@ -40,6 +42,7 @@ impl<P: Protocol> Engine<P> {
             protocol,
             sessions: Mutex::new(HashMap::new()),
             next_ws_id: AtomicU64::new(0),
+            admission: Arc::default(),
         })
     }
 
@@ -78,10 +81,11 @@ impl<P: Protocol> Engine<P> {
         self.lock_sessions().values().cloned().collect()
     }
 
-    /// Closes every session with a `close` packet (reason `server shutting down` on the
-    /// clients) and waits at most `timeout` for them to end. New sessions are still
-    /// accepted: call this when the HTTP server stops accepting connections.
+    /// Refuses every new handshake from now on (`503 {"code":4,"message":"Forbidden"}`),
+    /// closes every session with a `close` packet (reason `server shutting down` on the
+    /// clients) and waits at most `timeout` for them to end.
     pub async fn close_all(&self, timeout: Duration) {
+        self.admission.shut_down();
         for s in self.sessions() {
             s.close(CloseReason::ServerShutdown).await;
         }
@@ -169,22 +173,41 @@ impl<P: Protocol> Engine<P> {
                 return Err(EngineError::Forbidden);
             }
         }
+        let head_bytes = parts.uri.to_string().len()
+            + parts
+                .headers
+                .iter()
+                .map(|(k, v)| k.as_str().len() + v.len() + 4)
+                .sum::<usize>();
+        if head_bytes > self.config.max_request_header_bytes {
+            tracing::debug!(head_bytes, "handshake refused: request headers too large");
+            return Err(EngineError::HeadersTooLarge);
+        }
+        let address = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        let upgrade = if is_ws {
+            Some(
+                WebSocketUpgrade::from_request_parts(&mut parts, &())
+                    .await
+                    .map_err(|_| EngineError::BadRequest)?,
+            )
+        } else {
+            None
+        };
+        let slot = self
+            .admission
+            .admit(&self.config, address.map(|a| a.ip()))?;
         let info = Arc::new(RequestInfo {
             headers: parts.headers.clone(),
             uri: parts.uri.clone(),
-            address: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0),
+            address,
             issued: SystemTime::now(),
         });
-        if is_ws {
-            let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &())
-                .await
-                .map_err(|_| EngineError::BadRequest)?;
-            Ok(ws::handshake(self, upgrade, info))
-        } else {
-            polling::handshake(&self, info).await
+        match upgrade {
+            Some(upgrade) => Ok(ws::handshake(self, upgrade, info, slot)),
+            None => polling::handshake(&self, info, slot).await,
         }
     }
 }

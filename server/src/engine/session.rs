@@ -3,13 +3,16 @@
 //! state; it takes [`Input`]s from a bounded channel (HTTP requests, WebSocket frames,
 //! broadcasts, the protocol's commands) and runs the machine's timers with `sleep_until`.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
 use sockeye_core::engine::server::{Machine, Prepared, Transmit};
 use sockeye_core::engine::{CloseReason, Frame, Transport};
 use sockeye_core::{Instant, Str};
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
+
+use super::admission::Slot;
 
 use super::config::EngineConfig;
 use super::error::EngineError;
@@ -64,18 +67,41 @@ pub(crate) enum WsOut {
     Close,
 }
 
+/// The sending side of a WebSocket writer's queue, bounded in frames (by the channel) and in
+/// bytes (`bytes`, which the writer decrements once a frame is written).
+#[derive(Clone)]
+pub(crate) struct WsSender {
+    pub(crate) tx: mpsc::Sender<WsOut>,
+    pub(crate) bytes: Arc<AtomicUsize>,
+}
+
+/// The size of a frame, for the byte budgets.
+pub(crate) fn frame_len(frame: &Frame) -> usize {
+    match frame {
+        Frame::Text(t) => t.len(),
+        Frame::Binary(b) => b.len(),
+    }
+}
+
 /// The inputs of a session task.
 pub(crate) enum Input<C> {
     PollGet(oneshot::Sender<Result<Bytes, EngineError>>),
-    PollPost(Str, oneshot::Sender<Result<(), EngineError>>),
+    /// The permit holds the body's bytes in the input queue's byte budget.
+    PollPost(
+        Str,
+        oneshot::Sender<Result<(), EngineError>>,
+        OwnedSemaphorePermit,
+    ),
     WsAttach {
         id: u64,
-        out: mpsc::Sender<WsOut>,
+        out: WsSender,
         reply: oneshot::Sender<bool>,
     },
     WsFrame {
         id: u64,
         frame: Frame,
+        /// Held for the byte budget until the task takes the frame.
+        _permit: OwnedSemaphorePermit,
     },
     WsClosed {
         id: u64,
@@ -85,6 +111,8 @@ pub(crate) enum Input<C> {
     Prepared {
         prepared: Arc<[Prepared]>,
         volatile: bool,
+        /// Held for the byte budget until the task takes the messages.
+        _permit: Option<OwnedSemaphorePermit>,
     },
     Close(CloseReason),
     Command(C),
@@ -109,6 +137,9 @@ pub struct SessionHandle<C> {
     tx: mpsc::Sender<Input<C>>,
     /// Notified when an input found the queue full: the session closes.
     overflow: Arc<Notify>,
+    /// The input queue's byte budget (`max_queued_bytes`): frames, bodies and broadcasts
+    /// hold permits until the task takes them.
+    budget: Arc<Semaphore>,
 }
 
 impl<C> Clone for SessionHandle<C> {
@@ -117,6 +148,7 @@ impl<C> Clone for SessionHandle<C> {
             sid: self.sid.clone(),
             tx: self.tx.clone(),
             overflow: self.overflow.clone(),
+            budget: self.budget.clone(),
         }
     }
 }
@@ -168,7 +200,38 @@ impl<C: Send + 'static> SessionHandle<C> {
         prepared: Arc<[Prepared]>,
         volatile: bool,
     ) -> Result<(), QueueError> {
-        self.try_input(Input::Prepared { prepared, volatile }, volatile)
+        let len: usize = prepared.iter().map(Prepared::byte_len).sum();
+        let permit = match self.budget.clone().try_acquire_many_owned(permits(len)) {
+            Ok(p) => p,
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(QueueError::Closed),
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                if !volatile {
+                    tracing::warn!(sid = %self.sid, "session queue over its byte budget; closing the session");
+                    self.overflow.notify_one();
+                }
+                return Err(QueueError::Full);
+            }
+        };
+        let input = Input::Prepared {
+            prepared,
+            volatile,
+            _permit: Some(permit),
+        };
+        self.try_input(input, volatile)
+    }
+
+    /// Waits for room for `len` bytes in the input queue's byte budget.
+    pub(crate) async fn reserve(&self, len: usize) -> Result<OwnedSemaphorePermit, EngineError> {
+        self.budget
+            .clone()
+            .acquire_many_owned(permits(len))
+            .await
+            .map_err(|_| EngineError::UnknownSid)
+    }
+
+    /// Resolves when the session's task has ended.
+    pub(crate) async fn closed(&self) {
+        self.tx.closed().await
     }
 
     /// Closes the session (a graceful close on polling waits for the client's next poll).
@@ -184,14 +247,21 @@ impl<C: Send + 'static> SessionHandle<C> {
     }
 }
 
+/// Permits for `len` bytes (at least one, so that an empty input still counts; at most the
+/// whole budget, which `spawn` clamps to `u32`).
+fn permits(len: usize) -> u32 {
+    u32::try_from(len.max(1)).unwrap_or(u32::MAX)
+}
+
 struct SessionTask<P: Protocol> {
     engine: Arc<Engine<P>>,
     machine: P::Machine,
     state: P::State,
     handle: SessionHandle<P::Command>,
     pending_poll: Option<oneshot::Sender<Result<Bytes, EngineError>>>,
-    ws: Option<(u64, mpsc::Sender<WsOut>)>,
+    ws: Option<(u64, WsSender)>,
     closed: bool,
+    _slot: Slot,
 }
 
 /// Starts a session on `transport` and registers it. For a WebSocket session, `ws` is the
@@ -200,14 +270,20 @@ pub(crate) fn spawn<P: Protocol>(
     engine: &Arc<Engine<P>>,
     transport: Transport,
     info: Arc<RequestInfo>,
-    ws: Option<(u64, mpsc::Sender<WsOut>)>,
+    ws: Option<(u64, WsSender)>,
+    slot: Slot,
 ) -> SessionHandle<P::Command> {
     let sid = super::sid::generate();
     let (tx, rx) = mpsc::channel(engine.config().max_buffer_size.max(16));
+    let budget = engine.config().session.max_queued_bytes.clamp(
+        engine.config().session.max_payload.max(1),
+        u32::MAX as usize,
+    );
     let handle = SessionHandle {
         sid: sid.clone(),
         tx,
         overflow: Arc::new(Notify::new()),
+        budget: Arc::new(Semaphore::new(budget)),
     };
     let now = engine.now();
     let (machine, state) = engine
@@ -221,6 +297,7 @@ pub(crate) fn spawn<P: Protocol>(
         pending_poll: None,
         ws,
         closed: false,
+        _slot: slot,
     };
     engine.insert_session(handle.clone());
     tracing::debug!(%sid, transport = transport.as_str(), "session opened");
@@ -285,7 +362,7 @@ impl<P: Protocol> SessionTask<P> {
                 Input::PollGet(reply) => {
                     let _ = reply.send(Err(EngineError::UnknownSid));
                 }
-                Input::PollPost(_, reply) => {
+                Input::PollPost(_, reply, _) => {
                     let _ = reply.send(Err(EngineError::UnknownSid));
                 }
                 Input::WsAttach { reply, .. } => {
@@ -306,7 +383,7 @@ impl<P: Protocol> SessionTask<P> {
                     let _ = reply.send(Err(EngineError::BadRequest));
                 }
             },
-            Input::PollPost(body, reply) => {
+            Input::PollPost(body, reply, _permit) => {
                 let result = self.machine.handle_poll_post(now, body).map_err(|e| {
                     tracing::debug!(sid = %self.handle.sid, "post refused: {e}");
                     EngineError::BadRequest
@@ -320,7 +397,7 @@ impl<P: Protocol> SessionTask<P> {
                 }
                 let _ = reply.send(ok);
             }
-            Input::WsFrame { id, frame } => {
+            Input::WsFrame { id, frame, .. } => {
                 if self.ws.as_ref().is_some_and(|(cur, _)| *cur == id) {
                     if let Err(e) = self.machine.handle_ws_frame(now, frame) {
                         tracing::debug!(sid = %self.handle.sid, "bad frame: {e}");
@@ -360,10 +437,11 @@ impl<P: Protocol> SessionTask<P> {
         let session = self.machine.session();
         match session.transport() {
             Transport::Polling => session.has_pending_poll(),
-            _ => self
-                .ws
-                .as_ref()
-                .is_some_and(|(_, out)| out.capacity() > out.max_capacity() / 2),
+            _ => self.ws.as_ref().is_some_and(|(_, out)| {
+                out.tx.capacity() > out.tx.max_capacity() / 2
+                    && out.bytes.load(Ordering::Relaxed)
+                        < self.engine.config().session.max_queued_bytes / 2
+            }),
         }
     }
 
@@ -398,15 +476,21 @@ impl<P: Protocol> SessionTask<P> {
                 }
             }
             Transmit::Ws(frame) => {
+                let budget = self.engine.config().session.max_queued_bytes;
                 let full = match &self.ws {
-                    Some((_, out)) => matches!(
-                        out.try_send(WsOut::Frame(frame)),
-                        Err(mpsc::error::TrySendError::Full(_))
-                    ),
+                    Some((_, out)) => {
+                        let len = frame_len(&frame);
+                        let queued = out.bytes.fetch_add(len, Ordering::Relaxed) + len;
+                        queued > budget
+                            || matches!(
+                                out.tx.try_send(WsOut::Frame(frame)),
+                                Err(mpsc::error::TrySendError::Full(_))
+                            )
+                    }
                     None => false,
                 };
                 if full {
-                    tracing::warn!(sid = %self.handle.sid, "WebSocket write queue full; closing");
+                    tracing::warn!(sid = %self.handle.sid, "WebSocket write queue full (frames or bytes); closing");
                     self.ws = None;
                     self.machine
                         .close(self.engine.now(), CloseReason::QueueFull);
@@ -414,7 +498,7 @@ impl<P: Protocol> SessionTask<P> {
             }
             Transmit::CloseWs => {
                 if let Some((_, out)) = self.ws.take() {
-                    let _ = out.try_send(WsOut::Close);
+                    let _ = out.tx.try_send(WsOut::Close);
                 }
             }
             _ => {}

@@ -1,8 +1,15 @@
 //! WebSocket: a session opened directly on WebSocket, or an upgrade of a polling session.
 //! A reader loop feeds frames to the session task; a writer task drains a bounded queue of
-//! frames (a full queue closes the session).
+//! frames (a full queue, in frames or in bytes, closes the session).
+//!
+//! Limits: frames and messages over `max_payload` are refused by the WebSocket codec before
+//! they are buffered; a write that does not progress for `ping_interval + ping_timeout`
+//! closes the connection; when the session ends, the connection is dropped (after at most
+//! [`CLOSE_GRACE`] to send the close frame), whatever the writer was doing.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
@@ -13,19 +20,27 @@ use sockeye_core::engine::{Frame, Transport};
 use sockeye_core::Str;
 use tokio::sync::{mpsc, oneshot};
 
+use super::admission::Slot;
 use super::request::RequestInfo;
 use super::server::Engine;
-use super::session::{self, Input, Protocol, SessionHandle, WsOut};
+use super::session::{self, frame_len, Input, Protocol, SessionHandle, WsOut, WsSender};
+
+/// How long a WebSocket whose session ended may take to send its close frame.
+pub(crate) const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+fn limits(ws: WebSocketUpgrade, max_payload: usize) -> WebSocketUpgrade {
+    ws.max_message_size(max_payload).max_frame_size(max_payload)
+}
 
 /// A WebSocket-only client's handshake.
 pub(crate) fn handshake<P: Protocol>(
     engine: Arc<Engine<P>>,
     ws: WebSocketUpgrade,
     info: Arc<RequestInfo>,
+    slot: Slot,
 ) -> Response {
     let max = engine.config().session.max_payload;
-    ws.max_message_size(max)
-        .on_upgrade(move |socket| run(engine, socket, Target::New(info)))
+    limits(ws, max).on_upgrade(move |socket| run(engine, socket, Target::New(info, slot)))
 }
 
 /// An upgrade of polling session `session`.
@@ -35,12 +50,11 @@ pub(crate) fn upgrade<P: Protocol>(
     session: SessionHandle<P::Command>,
 ) -> Response {
     let max = engine.config().session.max_payload;
-    ws.max_message_size(max)
-        .on_upgrade(move |socket| run(engine, socket, Target::Existing(session)))
+    limits(ws, max).on_upgrade(move |socket| run(engine, socket, Target::Existing(session)))
 }
 
 enum Target<C> {
-    New(Arc<RequestInfo>),
+    New(Arc<RequestInfo>, Slot),
     Existing(SessionHandle<C>),
 }
 
@@ -48,11 +62,21 @@ async fn run<P: Protocol>(engine: Arc<Engine<P>>, socket: WebSocket, target: Tar
     let (sink, mut stream) = socket.split();
     let cap = engine.config().session.max_queued_packets.max(16);
     let (out_tx, out_rx) = mpsc::channel(cap);
+    let bytes = Arc::new(AtomicUsize::new(0));
+    let out_tx = WsSender {
+        tx: out_tx,
+        bytes: bytes.clone(),
+    };
     let id = engine.next_ws_id();
+    let write_timeout = engine.config().ws_write_timeout();
     let handle = match target {
-        Target::New(info) => {
-            session::spawn(&engine, Transport::WebSocket, info, Some((id, out_tx)))
-        }
+        Target::New(info, slot) => session::spawn(
+            &engine,
+            Transport::WebSocket,
+            info,
+            Some((id, out_tx)),
+            slot,
+        ),
         Target::Existing(handle) => {
             let (reply_tx, reply_rx) = oneshot::channel();
             let attach = Input::WsAttach {
@@ -62,14 +86,14 @@ async fn run<P: Protocol>(engine: Arc<Engine<P>>, socket: WebSocket, target: Tar
             };
             if handle.input(attach).await.is_err() || !reply_rx.await.unwrap_or(false) {
                 tracing::debug!(sid = %handle.sid(), "upgrade refused");
-                close(sink).await;
+                let _ = tokio::time::timeout(CLOSE_GRACE, close(sink)).await;
                 return;
             }
             handle
         }
     };
     drop(engine);
-    let mut writer = tokio::spawn(write_loop(sink, out_rx));
+    let mut writer = tokio::spawn(write_loop(sink, out_rx, bytes, write_timeout));
     let reader = async {
         while let Some(msg) = stream.next().await {
             let frame = match msg {
@@ -81,7 +105,15 @@ async fn run<P: Protocol>(engine: Arc<Engine<P>>, socket: WebSocket, target: Tar
                 Ok(WsMessage::Ping(_) | WsMessage::Pong(_)) => continue,
                 Ok(WsMessage::Close(_)) | Err(_) => break,
             };
-            if handle.input(Input::WsFrame { id, frame }).await.is_err() {
+            let Ok(permit) = handle.reserve(frame_len(&frame)).await else {
+                break;
+            };
+            let input = Input::WsFrame {
+                id,
+                frame,
+                _permit: permit,
+            };
+            if handle.input(input).await.is_err() {
                 break;
             }
         }
@@ -89,25 +121,53 @@ async fn run<P: Protocol>(engine: Arc<Engine<P>>, socket: WebSocket, target: Tar
     tokio::select! {
         () = reader => {}
         _ = &mut writer => {}
+        () = handle.closed() => {}
     }
     let _ = handle.input(Input::WsClosed { id }).await;
+    // The writer ends once the session lets go of its queue (at once if the session is
+    // over); a stalled one is cut off, and the socket dropped with it.
+    if !writer.is_finished()
+        && tokio::time::timeout(CLOSE_GRACE, &mut writer)
+            .await
+            .is_err()
+    {
+        tracing::debug!(sid = %handle.sid(), "WebSocket writer stalled at close; dropping the connection");
+        writer.abort();
+    }
 }
 
-async fn write_loop(mut sink: SplitSink<WebSocket, WsMessage>, mut rx: mpsc::Receiver<WsOut>) {
+async fn write_loop(
+    mut sink: SplitSink<WebSocket, WsMessage>,
+    mut rx: mpsc::Receiver<WsOut>,
+    bytes: Arc<AtomicUsize>,
+    write_timeout: Duration,
+) {
     while let Some(out) = rx.recv().await {
         let msg = match out {
-            WsOut::Frame(Frame::Text(s)) => match Utf8Bytes::try_from(s.into_bytes()) {
-                Ok(t) => WsMessage::Text(t),
-                Err(_) => continue,
-            },
-            WsOut::Frame(Frame::Binary(b)) => WsMessage::Binary(b),
+            WsOut::Frame(frame) => {
+                bytes.fetch_sub(frame_len(&frame), Ordering::Relaxed);
+                match frame {
+                    Frame::Text(s) => match Utf8Bytes::try_from(s.into_bytes()) {
+                        Ok(t) => WsMessage::Text(t),
+                        Err(_) => continue,
+                    },
+                    Frame::Binary(b) => WsMessage::Binary(b),
+                }
+            }
             WsOut::Close => break,
         };
-        if sink.send(msg).await.is_err() {
-            return;
+        match tokio::time::timeout(write_timeout, sink.send(msg)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return,
+            Err(_) => {
+                tracing::warn!(
+                    "WebSocket write stalled for {write_timeout:?}; closing the connection"
+                );
+                return;
+            }
         }
     }
-    close(sink).await;
+    let _ = tokio::time::timeout(CLOSE_GRACE, close(sink)).await;
 }
 
 async fn close(mut sink: SplitSink<WebSocket, WsMessage>) {
