@@ -53,9 +53,7 @@ impl Spy {
     /// How many adapters were made for `nsp` and are still alive.
     fn made_for(&self, nsp: &str) -> usize {
         let all = self.0.lock().unwrap();
-        all.iter()
-            .filter(|(n, _)| n.name() == nsp)
-            .count()
+        all.iter().filter(|(n, _)| n.name() == nsp).count()
     }
 }
 
