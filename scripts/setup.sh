@@ -133,6 +133,16 @@ setup_demo_e2e() {
   fi
 }
 
+# The benchmark's Node peer (tests/bench/node): socket.io 4.8.
+setup_bench() {
+  local dir="$ROOT/tests/bench/node"
+  if [ ! -f "$dir/node_modules/socket.io/package.json" ] ||
+    [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    run "installing socket.io (npm ci in tests/bench/node)" \
+      npm ci --prefix "$dir" --no-audit --no-fund
+  fi
+}
+
 setup_python_client() {
   # Package metadata only: importing aiohttp and socketio takes seconds.
   if ! python3 -c 'import importlib.metadata as m
@@ -151,5 +161,6 @@ setup_apt_packages
 setup_node_client
 setup_wasm_e2e
 setup_demo_e2e
+setup_bench
 setup_python_client
 setup_wasm_bindgen_cli

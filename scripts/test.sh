@@ -26,6 +26,7 @@ STEPS=(
   clippy       # clippy, native, all targets, warnings are errors
   clippy_wasm  # clippy for wasm32 (core and wasm client), warnings are errors
   test_native  # cargo test, whole workspace
+  bench_smoke  # sockeye-bench --smoke: every scenario against sockeye, socketioxide, Node socket.io
   core_hostile # the core's hostile-input decoders in release, with their time bound
   wasm_build   # core and the wasm client build for wasm32
   wasm_imports # the wasm client imports nothing from module "env"
@@ -36,6 +37,7 @@ STEPS=(
   wasm_sockeye # the wasm client in headless Chromium against the sockeye server (sockeye-demo)
   wasm_tarball # the packed tarball installed in a scratch project, same tests in Chromium
   demo_e2e     # the demo page (www/) in headless Chromium: two users against sockeye-demo
+  hostile      # sockeye-demo (debug) against hostile clients (tests/hostile, Node): contained, honest echo, RSS
 )
 
 # ---------------------------------------------------------------------------- steps
@@ -66,6 +68,18 @@ step_clippy_wasm() {
 
 step_test_native() {
   cargo test --workspace
+}
+
+step_bench_smoke() {
+  # Debug builds are fine for the smoke (it asserts delivery, not speed). The full run:
+  # cargo build --release -p sockeye --bin sockeye-demo && cargo build --release -p sockeye-bench
+  #   && target/release/sockeye-bench
+  # (Two builds: `--bin sockeye-demo` would apply to sockeye-bench too, building none of its bins.)
+  cargo build -p sockeye --bin sockeye-demo
+  cargo build -p sockeye-bench
+  timeout 120 "$TARGET_DIR/debug/sockeye-bench" --smoke \
+    --sockeye-bin "$TARGET_DIR/debug/sockeye-demo" \
+    --socketioxide-bin "$TARGET_DIR/debug/socketioxide-demo"
 }
 
 step_core_hostile() {
@@ -179,6 +193,13 @@ step_demo_e2e() {
   (cd "$ROOT/tests/e2e-demo" &&
     SOCKEYE_DEMO="$TARGET_DIR/debug/sockeye-demo" REDIS_SERVER="${REDIS_SERVER:-redis-server}" \
       PYTHON="${PYTHON:-python3}" node --test --test-concurrency=1 demo.test.js cluster.test.js)
+}
+
+step_hostile() {
+  cargo build -p sockeye --bin sockeye-demo
+  # Each attack runs while an honest socket.io-client echoes; figures table on stdout.
+  (cd "$ROOT/tests/hostile" &&
+    SOCKEYE_DEMO="$TARGET_DIR/debug/sockeye-demo" node --test --test-concurrency=1 attacks.test.js)
 }
 
 # ---------------------------------------------------------------------------- driver

@@ -1,0 +1,43 @@
+// The demo contract of sockeye-demo (README) on Node socket.io 4.8: namespace `/`,
+// `join` / `leave` / `chat` / `echo`. Started by sockeye-bench:
+//   node server.mjs [--port N]      (0 picks a free port; prints "listening on http://HOST:PORT")
+import { createServer } from "node:http";
+import { Server } from "socket.io";
+
+const args = process.argv.slice(2);
+const i = args.indexOf("--port");
+const port = i >= 0 ? Number(args[i + 1]) : 3000;
+
+const httpServer = createServer();
+const io = new Server(httpServer, { serveClient: false });
+
+io.on("connection", (socket) => {
+  socket.on("join", async (room, ack) => {
+    socket.join(room);
+    const members = io.sockets.adapter.rooms.get(room)?.size ?? 0;
+    if (typeof ack === "function") ack({ room, members });
+    socket.to(room).emit("joined", { id: socket.id, room });
+  });
+  socket.on("leave", (room, ack) => {
+    socket.leave(room);
+    io.emit("lobby", "User left");
+    io.in(room).emit("left", { id: socket.id, room });
+    if (typeof ack === "function") ack({ room });
+  });
+  socket.on("chat", (chat, ack) => {
+    const msg = { room: chat.room, from: socket.id, text: chat.text };
+    if (typeof chat.name === "string") msg.name = chat.name.slice(0, 40);
+    io.in(chat.room).emit("chat", msg);
+    if (typeof ack === "function") ack({ ok: true });
+  });
+  socket.on("echo", (...args) => {
+    const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
+    if (ack) ack(...args);
+  });
+});
+
+httpServer.listen(port, "127.0.0.1", () => {
+  const a = httpServer.address();
+  console.log(`listening on http://${a.address}:${a.port}`);
+});
+for (const sig of ["SIGTERM", "SIGINT"]) process.on(sig, () => process.exit(0));
