@@ -28,8 +28,18 @@ use super::session::{self, frame_len, Input, Protocol, SessionHandle, WsOut, WsS
 /// How long a WebSocket whose session ended may take to send its close frame.
 pub(crate) const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
+/// Initial read buffer of a WebSocket. tungstenite's default (128 KiB) is allocated per
+/// connection and was most of an idle client's memory; the buffer grows when a larger
+/// message arrives (up to `max_payload`).
+const READ_BUFFER: usize = 4 * 1024;
+/// How much the writer gathers before writing to the socket (each frame is flushed anyway).
+const WRITE_BUFFER: usize = 4 * 1024;
+
 fn limits(ws: WebSocketUpgrade, max_payload: usize) -> WebSocketUpgrade {
-    ws.max_message_size(max_payload).max_frame_size(max_payload)
+    ws.max_message_size(max_payload)
+        .max_frame_size(max_payload)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
 }
 
 /// A WebSocket-only client's handshake.
