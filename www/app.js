@@ -110,6 +110,9 @@ function join(name, focus = true) {
   socket.emit('join', name, (res) => {
     const r = rooms.get(name);
     if (!r) return;
+    if (res && res.error) {
+      addItem(name, { kind: 'note', text: `could not join: ${res.error}`, time: clock() });
+    }
     r.members = res && typeof res.members === 'number' ? res.members : r.members;
     renderRooms();
   });

@@ -28,7 +28,9 @@ pub fn register(io: &SocketIo) {
 
 async fn on_join(socket: SocketRef, Data(room): Data<String>, ack: AckSender) {
     if let Err(e) = socket.join(room.clone()).await {
-        tracing::warn!("join: {e}");
+        // E.g. past max_rooms_per_socket: the client hears why rather than timing out.
+        tracing::debug!("join refused: {e}");
+        let _ = ack.send(&json!({ "room": room, "error": e.to_string() }));
         return;
     }
     // Every server of the cluster counts (with the Redis adapter).
