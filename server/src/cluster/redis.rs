@@ -906,10 +906,14 @@ impl Shared {
         }
     }
 
-    /// Queues a broadcast in Node's format (and python-socketio's, if on and possible);
-    /// broadcasts go out in the order of these calls.
-    fn queue_broadcast(&self, packet: &Packet, opts: &BroadcastOptions) {
-        let b = Broadcast {
+    /// `packet` (an event) to the sockets `opts` targets, as this node publishes it.
+    fn broadcast_message(
+        &self,
+        packet: &Packet,
+        opts: &BroadcastOptions,
+        flags: Flags,
+    ) -> Broadcast {
+        Broadcast {
             uid: self.node.uid.clone(),
             nsp: self.nsp.clone(),
             packet_type: msgpack::EVENT,
@@ -918,11 +922,18 @@ impl Shared {
             id: None,
             rooms: opts.rooms.clone(),
             except: opts.except.clone(),
-            flags: Flags {
-                volatile: opts.volatile,
-                ..Flags::default()
-            },
+            flags,
+        }
+    }
+
+    /// Queues a broadcast in Node's format (and python-socketio's, if on and possible);
+    /// broadcasts go out in the order of these calls.
+    fn queue_broadcast(&self, packet: &Packet, opts: &BroadcastOptions) {
+        let flags = Flags {
+            volatile: opts.volatile,
+            ..Flags::default()
         };
+        let b = self.broadcast_message(packet, opts, flags);
         let bytes = match msgpack::encode_broadcast(&b) {
             Ok(bytes) => bytes,
             Err(e) => {
@@ -1133,20 +1144,11 @@ impl Adapter for RedisAdapter {
             let id = request_id();
             let (tx, mut rx) = mpsc::channel(ACK_QUEUE);
             s.requests().insert(id.clone(), Pending::BroadcastAck(tx));
-            let b = Broadcast {
-                uid: s.node.uid.clone(),
-                nsp: s.nsp.clone(),
-                packet_type: msgpack::EVENT,
-                args: packet.data.as_deref().unwrap_or("[]").to_owned(),
-                attachments: packet.attachments.clone(),
-                id: None,
-                rooms: opts.rooms.clone(),
-                except: opts.except.clone(),
-                flags: Flags {
-                    timeout: Some(timeout.as_millis() as u64),
-                    ..Flags::default()
-                },
+            let flags = Flags {
+                timeout: Some(timeout.as_millis() as u64),
+                ..Flags::default()
             };
+            let b = s.broadcast_message(&packet, &opts, flags);
             let published = match msgpack::encode_broadcast_request(&id, &b) {
                 Ok(bytes) => s.node.publish(&s.request_channel, bytes).await,
                 Err(e) => Err(AdapterError::Backend(e.to_string())),
