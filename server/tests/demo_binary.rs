@@ -2,53 +2,13 @@
 //! speaks the demo contract to the official socket.io-client (`tests/node/scenarios.mjs`,
 //! installed by scripts/setup.sh), and exits cleanly on SIGTERM.
 
-use std::io::{BufRead, BufReader};
+mod demo_process;
+
+use demo_process::Demo;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
-
-struct Demo {
-    child: Child,
-    url: String,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_demo() -> Demo {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sockeye-demo"))
-        .args(["--port", "0"])
-        .env("NO_COLOR", "1")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start sockeye-demo");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let url = loop {
-        let line = lines
-            .recv_timeout(Duration::from_secs(20))
-            .expect("sockeye-demo logs that it listens");
-        if let Some(i) = line.find("listening on ") {
-            break line[i + "listening on ".len()..].trim().to_owned();
-        }
-    };
-    Demo { child, url, lines }
-}
 
 fn node_scenario(url: &str, scenario: &str) {
     let tests = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests");
@@ -67,10 +27,14 @@ fn node_scenario(url: &str, scenario: &str) {
 
 #[test]
 fn demo_binary_speaks_the_contract_and_stops_on_sigterm() {
-    let mut demo = start_demo();
-    assert!(demo.url.starts_with("http://127.0.0.1:"), "{}", demo.url);
-    node_scenario(&demo.url, "seed_leave_lobby");
-    node_scenario(&demo.url, "rooms_broadcast");
+    let mut demo = Demo::start(&[]);
+    assert!(
+        demo.url().starts_with("http://127.0.0.1:"),
+        "{}",
+        demo.url()
+    );
+    node_scenario(&demo.url(), "seed_leave_lobby");
+    node_scenario(&demo.url(), "rooms_broadcast");
 
     let status = Command::new("kill")
         .args(["-TERM", &demo.child.id().to_string()])

@@ -4,9 +4,11 @@
 //! honest Socket.IO client (raw WebSocket, `echo` with an ack) keeps its round trip under
 //! [`HONEST_RTT`] during each attack.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+mod demo_process;
+
+use demo_process::Demo;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -18,49 +20,6 @@ use tokio_tungstenite::WebSocketStream;
 
 const HONEST_RTT: Duration = Duration::from_secs(2);
 const WAIT: Duration = Duration::from_secs(5);
-
-struct Demo {
-    child: Child,
-    addr: String,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_demo(args: &[&str]) -> Demo {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sockeye-demo"))
-        .args(["--port", "0"])
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start sockeye-demo");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let addr = loop {
-        let line = lines
-            .recv_timeout(Duration::from_secs(20))
-            .expect("sockeye-demo logs that it listens");
-        if let Some(i) = line.find("listening on http://") {
-            break line[i + "listening on http://".len()..].trim().to_owned();
-        }
-    };
-    Demo { child, addr, lines }
-}
 
 type Ws = WebSocketStream<TcpStream>;
 
@@ -131,7 +90,7 @@ async fn closed_within(tcp: &mut TcpStream, within: Duration) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slowloris_headers_and_idle_keep_alive_connections_are_cut() {
-    let demo = start_demo(&["--header-read-timeout", "1"]);
+    let demo = Demo::start(&["--header-read-timeout", "1"]);
     let mut honest = honest(&demo.addr).await;
 
     // Headers, a byte every 100 ms: never complete.
@@ -169,7 +128,7 @@ async fn slowloris_headers_and_idle_keep_alive_connections_are_cut() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_with_hostile_and_honest_clients_exits_within_the_bound() {
-    let demo = start_demo(&[]);
+    let demo = Demo::start(&[]);
     let addr = demo.addr.clone();
     let mut ws = honest(&addr).await;
     honest_echo(&mut ws, "before SIGTERM").await;
@@ -266,7 +225,7 @@ async fn http_get(addr: &str, path: &str, headers: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn foreign_origins_get_no_cors_and_no_websocket_by_default() {
-    let demo = start_demo(&[]);
+    let demo = Demo::start(&[]);
     let addr = demo.addr.clone();
     let mut ws_honest = honest(&addr).await;
     let handshake = "/socket.io/?EIO=4&transport=polling";
@@ -287,7 +246,7 @@ async fn foreign_origins_get_no_cors_and_no_websocket_by_default() {
     assert!(ws(&addr, Some(&format!("http://{addr}"))).await.is_ok());
 
     // --cors-origin lets one more in, with credentials.
-    let demo = start_demo(&["--cors-origin", "http://good.example"]);
+    let demo = Demo::start(&["--cors-origin", "http://good.example"]);
     let good = http_get(&demo.addr, handshake, "Origin: http://good.example\r\n").await;
     assert!(good.starts_with("http/1.1 200"), "{good}");
     assert!(
