@@ -53,7 +53,12 @@ pub fn client_config(opts: &JsValue) -> Config {
         config.reconnection = r;
     }
     if let Some(n) = number(opts, "reconnectionAttempts") {
-        config.backoff.max_attempts = n.clamp(0.0, u32::MAX as f64) as u32;
+        // As socket.io-client's `opts.reconnectionAttempts || Infinity`: 0 means no limit.
+        config.backoff.max_attempts = if n == 0.0 {
+            u32::MAX
+        } else {
+            n.clamp(0.0, u32::MAX as f64) as u32
+        };
     }
     if let Some(d) = millis(opts, "reconnectionDelay") {
         config.backoff.min = d;

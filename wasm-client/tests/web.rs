@@ -51,6 +51,9 @@ fn wrong_or_missing_options_keep_the_defaults() {
     let d = client_config(&JsValue::UNDEFINED);
     assert!(d.reconnection);
     assert_eq!(d.ack_timeout, None);
+    // 0 reads as "no limit", as in socket.io-client (`opts.reconnectionAttempts || Infinity`).
+    let zero = client_config(&js(r#"{"reconnectionAttempts": 0}"#));
+    assert_eq!(zero.backoff.max_attempts, u32::MAX);
     // Infinity (socket.io-client's default for reconnectionAttempts) means unlimited.
     let inf = client_config(&js(r#"{"reconnectionAttempts": 1e999}"#));
     assert_eq!(inf.backoff.max_attempts, u32::MAX);
