@@ -40,6 +40,23 @@ test('connect, id, events both ways, server disconnect', T, () => withServer(asy
   assert.equal(r.active, false);
 }));
 
+test('io() without a URL uses the page origin only; a URL without a scheme is accepted', T, () => withServer(async (page, server) => {
+  const r = await page.evaluate(async ({ url, FAST }) => {
+    // A page that is not at `/` and has a query string: neither may leak into io().
+    history.pushState({}, '', '/some/page.html?foo=bar');
+    const same = sio.io({ autoConnect: false, forceNew: true });
+    const bare = sio.io(url.replace(/^http:\/\//, ''), FAST);
+    await next(bare, 'connect');
+    const echoed = await bare.emitWithAck('echo', 'no scheme');
+    bare.disconnect();
+    return { nsp: same.nsp, uri: same.io.uri, origin: location.origin, echoed };
+  }, { url: server.url, FAST });
+  assert.equal(r.nsp, '/');
+  assert.ok(r.uri.startsWith(`${r.origin}/socket.io/?`), r.uri);
+  assert.ok(!r.uri.includes('foo=bar'), r.uri);
+  assert.equal(r.echoed, 'no scheme');
+}));
+
 test('acks both ways: callback, emitWithAck, timeout', T, () => withServer(async (page, server) => {
   const r = await page.evaluate(async ({ url }) => {
     const s = sio.io(url);

@@ -77,8 +77,15 @@ Emitter.prototype.removeEventListener = Emitter.prototype.off;
 Emitter.prototype.removeAllListeners = Emitter.prototype.off;
 
 function parseUri(uri) {
-  const base = typeof location !== 'undefined' ? location.href : 'http://localhost';
-  const url = new URL(uri === undefined ? base : uri, base);
+  // As socket.io-client's url(): no URL is the page's origin (not its path or query); a
+  // path is on the page's host; a URL without a scheme takes the page's (else https).
+  const loc = typeof location !== 'undefined' ? location : null;
+  if (uri == null) uri = loc ? `${loc.protocol}//${loc.host}` : 'http://localhost';
+  else if (uri.charAt(0) === '/') {
+    uri = uri.charAt(1) === '/' ? `${loc ? loc.protocol : 'https:'}${uri}` : `${loc ? loc.host : 'localhost'}${uri}`;
+  }
+  if (!/^(https?|wss?):\/\//.test(uri)) uri = `${loc ? `${loc.protocol}//` : 'https://'}${uri}`;
+  const url = new URL(uri);
   if (url.protocol === 'ws:') url.protocol = 'http:';
   if (url.protocol === 'wss:') url.protocol = 'https:';
   return url;
