@@ -60,6 +60,7 @@
 #![warn(missing_docs)]
 
 pub mod base64;
+pub mod decimal;
 pub mod engine;
 pub mod json;
 pub mod socket;

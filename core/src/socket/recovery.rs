@@ -221,7 +221,7 @@ impl Store {
         let mut offset = String::with_capacity(self.prefix.len() + 8);
         offset.push_str(&self.prefix);
         offset.push('-');
-        push_decimal(&mut offset, self.next);
+        crate::decimal::push(&mut offset, self.next);
         let data = with_offset(data, &offset);
         let packet = StoredPacket {
             offset: Str::from(offset),
@@ -331,23 +331,6 @@ fn with_offset(data: &str, offset: &str) -> Str {
     json::write_string(&mut out, offset);
     out.push(']');
     Str::from(out)
-}
-
-/// Appends `n` in decimal without `core::fmt` (kept out of the wasm client).
-fn push_decimal(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
-    }
 }
 
 #[cfg(test)]
@@ -556,14 +539,5 @@ mod tests {
         assert_eq!(parse_auth(r#"{"pid":"a"}"#), None);
         assert_eq!(parse_auth(r#"{"pid":1,"offset":"b"}"#), None);
         assert_eq!(parse_auth("[]"), None);
-    }
-
-    #[test]
-    fn decimals_without_fmt() {
-        for n in [0u64, 7, 10, 12345, u64::MAX] {
-            let mut s = String::new();
-            push_decimal(&mut s, n);
-            assert_eq!(s, n.to_string());
-        }
     }
 }

@@ -36,7 +36,7 @@ impl Endpoint {
     pub fn polling_url(&mut self, sid: Option<&str>) -> String {
         self.counter = self.counter.wrapping_add(1);
         let mut url = [&self.base, "&transport=polling&t="].concat();
-        push_decimal(&mut url, self.counter);
+        sockeye_core::decimal::push(&mut url, u64::from(self.counter));
         push_sid(&mut url, sid);
         url
     }
@@ -63,22 +63,5 @@ fn push_sid(url: &mut String, sid: Option<&str>) {
                 url.push(char::from(HEX[usize::from(b & 15)]));
             }
         }
-    }
-}
-
-/// Appends `n` in decimal (without the formatting machinery, which costs wasm bytes).
-fn push_decimal(out: &mut String, mut n: u32) {
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for d in &digits[i..] {
-        out.push(char::from(*d));
     }
 }
