@@ -570,12 +570,14 @@ impl Shared {
             }
         };
         let opts = req.opts.clone().unwrap_or_default().into_opts();
+        // The id to answer, unless the request is one of ours (we answer for ourselves).
+        let foreign_request = req
+            .request_id
+            .clone()
+            .filter(|id| !self.requests().contains_key(id));
         match req.kind {
             kind::SOCKETS => {
-                let Some(id) = req
-                    .request_id
-                    .filter(|id| !self.requests().contains_key(id))
-                else {
+                let Some(id) = foreign_request else {
                     return;
                 };
                 let opts = BroadcastOptions {
@@ -593,10 +595,7 @@ impl Shared {
                 self.respond_json(r);
             }
             kind::ALL_ROOMS => {
-                let Some(id) = req
-                    .request_id
-                    .filter(|id| !self.requests().contains_key(id))
-                else {
+                let Some(id) = foreign_request else {
                     return;
                 };
                 let mut r = Response::new(id);
@@ -610,10 +609,7 @@ impl Shared {
                 }
             }
             kind::REMOTE_FETCH => {
-                let Some(id) = req
-                    .request_id
-                    .filter(|id| !self.requests().contains_key(id))
-                else {
+                let Some(id) = foreign_request else {
                     return;
                 };
                 let mut r = Response::new(id);
