@@ -21,6 +21,12 @@ const RESERVED_EVENTS: [&str; 6] = [
     "removeListener",
 ];
 
+/// Whether `name` is an event name the reference parser refuses (one of the socket's own
+/// lifecycle events).
+pub fn is_reserved_event(name: &str) -> bool {
+    RESERVED_EVENTS.contains(&name)
+}
+
 /// Packet type digits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
@@ -323,8 +329,9 @@ fn payload_is_valid(ty: PacketType, data: Option<&str>) -> bool {
             };
             match json::kind(first) {
                 Some(Kind::Number) => true,
-                Some(Kind::String) => json::parse_string(first)
-                    .is_ok_and(|name| !RESERVED_EVENTS.contains(&name.as_str())),
+                Some(Kind::String) => {
+                    json::parse_string(first).is_ok_and(|name| !is_reserved_event(&name))
+                }
                 _ => false,
             }
         }

@@ -1200,18 +1200,12 @@ fn broadcast_from(
 /// Whether `data` is an event's `[name, ...args]` as Socket.IO's parser accepts it (a
 /// number, or a string that is not a reserved event name, first).
 fn is_event_data(data: &Value) -> bool {
-    const RESERVED: [&str; 6] = [
-        "connect",
-        "connect_error",
-        "disconnect",
-        "disconnecting",
-        "newListener",
-        "removeListener",
-    ];
     match data {
         Value::Array(items) => match items.first() {
             Some(Value::Integer(_)) => true,
-            Some(Value::String(s)) => s.as_str().is_some_and(|s| !RESERVED.contains(&s)),
+            Some(Value::String(s)) => s
+                .as_str()
+                .is_some_and(|s| !sockeye_core::socket::packet::is_reserved_event(s)),
             _ => false,
         },
         _ => false,
