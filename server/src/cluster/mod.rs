@@ -12,11 +12,14 @@
 //!
 //! Built with the `redis` cargo feature (on by default).
 
+mod adapter;
+mod bus;
 mod emitter;
 mod msgpack;
 mod python;
 mod redis;
 mod requests;
 
+pub use self::adapter::ClusterAdapter;
 pub use self::emitter::{Emitter, EmitterOperator};
 pub use self::redis::{RedisAdapter, RedisAdapterFactory, RedisConfig};

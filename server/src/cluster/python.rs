@@ -25,6 +25,8 @@ pub(crate) enum Message {
         rooms: Vec<String>,
         skip_sids: Vec<String>,
         host_id: Option<String>,
+        /// A python server's emit that wants the client's ack back (its `callback`).
+        callback: Option<Callback>,
     },
     EnterRoom {
         sid: String,
@@ -44,6 +46,39 @@ pub(crate) enum Message {
         sid: String,
         namespace: String,
     },
+}
+
+/// Where the ack of an `emit` goes: python-socketio's `(room, namespace, id)`; the answer is
+/// a `callback` message to the emitting host.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Callback {
+    pub room: String,
+    pub namespace: String,
+    pub id: Value,
+}
+
+impl Message {
+    /// The namespace the message is about.
+    pub(crate) fn namespace(&self) -> &str {
+        match self {
+            Message::Emit { namespace, .. }
+            | Message::EnterRoom { namespace, .. }
+            | Message::LeaveRoom { namespace, .. }
+            | Message::CloseRoom { namespace, .. }
+            | Message::Disconnect { namespace, .. } => namespace,
+        }
+    }
+}
+
+fn callback(v: Option<&Value>) -> Option<Callback> {
+    match v? {
+        Value::Array(parts) if parts.len() == 3 => Some(Callback {
+            room: parts[0].as_str()?.to_owned(),
+            namespace: parts[1].as_str()?.to_owned(),
+            id: parts[2].clone(),
+        }),
+        _ => None,
+    }
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
@@ -67,7 +102,11 @@ fn namespace(m: &Value) -> String {
 
 /// Decodes a message; `None` for anything that is not one we handle (logged by the caller).
 pub(crate) fn decode(bytes: &[u8]) -> Option<Message> {
-    let m: Value = serde_json::from_slice(bytes).ok()?;
+    let mut m: Value = serde_json::from_slice(bytes).ok()?;
+    if let Value::String(inner) = &m {
+        // Kombu's producer JSON-encodes the JSON text python-socketio hands it.
+        m = serde_json::from_str(inner).ok()?;
+    }
     match m.get("method")?.as_str()? {
         "emit" => {
             let (args, attachments) = emit_args(&m)?;
@@ -79,6 +118,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Message> {
                 rooms: strings(m.get("room")),
                 skip_sids: strings(m.get("skip_sid")),
                 host_id: text(&m, "host_id"),
+                callback: callback(m.get("callback")),
             })
         }
         "enter_room" => Some(Message::EnterRoom {
@@ -130,6 +170,26 @@ fn emit_args(m: &Value) -> Option<(String, Vec<Bytes>)> {
         other => vec![other],
     };
     Some((Value::Array(args).to_string(), attachments))
+}
+
+/// The answer to a python server's emit with a callback: `args` (a JSON array, the client's
+/// ack) for host `host_id`.
+pub(crate) fn encode_callback(
+    host_id: &str,
+    sid: &str,
+    cb: &Callback,
+    args: &str,
+) -> Option<Vec<u8>> {
+    let args: Value = serde_json::from_str(args).ok()?;
+    let message = json!({
+        "method": "callback",
+        "host_id": host_id,
+        "sid": sid,
+        "namespace": cb.namespace,
+        "id": cb.id,
+        "args": args,
+    });
+    serde_json::to_vec(&message).ok()
 }
 
 /// An `emit` for python-socketio servers, if the broadcast can be said in their format:
@@ -200,6 +260,7 @@ mod tests {
                 rooms: vec!["my room".into()],
                 skip_sids: vec![],
                 host_id: Some("abc".into()),
+                callback: None,
             })
         );
         // `data=None`, several arguments, an older single-argument sender.
@@ -213,6 +274,35 @@ mod tests {
         assert!(
             matches!(decode(old), Some(Message::Emit { args, namespace, .. }) if args == r#"[{"x":1}]"# && namespace == "/n")
         );
+    }
+
+    #[test]
+    fn kombu_double_encoding_and_callbacks_decode() {
+        let inner = r#"{"method": "emit", "event": "e", "data": [1], "namespace": "/n", "room": "sid1", "callback": ["sid1", "/n", 7], "host_id": "h"}"#;
+        let kombu = serde_json::to_vec(&Value::String(inner.to_owned())).unwrap();
+        let Some(Message::Emit {
+            args,
+            callback,
+            namespace,
+            ..
+        }) = decode(&kombu)
+        else {
+            panic!("not decoded");
+        };
+        assert_eq!((args.as_str(), namespace.as_str()), ("[1]", "/n"));
+        let cb = callback.expect("a callback");
+        assert_eq!(
+            (cb.room.as_str(), cb.namespace.as_str(), &cb.id),
+            ("sid1", "/n", &json!(7))
+        );
+        let answer = encode_callback("h", "sid1", &cb, r#"["ok",2]"#).unwrap();
+        let v: Value = serde_json::from_slice(&answer).unwrap();
+        assert_eq!(
+            v,
+            json!({"method": "callback", "host_id": "h", "sid": "sid1", "namespace": "/n", "id": 7, "args": ["ok", 2]})
+        );
+        // A string that is not a message.
+        assert_eq!(decode(br#""hello""#), None);
     }
 
     #[test]
