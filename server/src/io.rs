@@ -280,6 +280,15 @@ impl SocketIo {
         self.root().disconnect().await
     }
 
+    /// How many servers share the cluster of `/`, this one included (Node's
+    /// `adapter.serverCount()`; 1 with the in-memory adapter).
+    pub async fn server_count(&self) -> Result<usize, AdapterError> {
+        match self.namespace("/") {
+            Some(ns) => ns.adapter().server_count().await,
+            None => Ok(1),
+        }
+    }
+
     /// Sends `event` to the other servers of the cluster through the adapter of `/` (Node's
     /// `serverSideEmit`; nothing to do with the in-memory adapter).
     pub async fn server_side_emit<T: Serialize + ?Sized>(

@@ -33,7 +33,7 @@
 
 mod ack;
 pub mod adapter;
-#[cfg(feature = "redis")]
+#[cfg(any(feature = "redis", feature = "amqp"))]
 pub mod cluster;
 mod config;
 mod connection;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use axum::serve::ListenerExt;
 use serde_json::{json, Value};
-use sockeye::cluster::{RedisAdapterFactory, RedisConfig};
+use sockeye::cluster::{AmqpAdapterFactory, AmqpConfig, RedisAdapterFactory, RedisConfig};
 use sockeye::SocketIo;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
@@ -236,13 +236,22 @@ pub fn redis_config(redis_url: &str, requests_timeout: Duration) -> RedisConfig 
         .with_requests_timeout(requests_timeout)
 }
 
-/// Starts a Sockeye node on Redis `redis_url` (cluster requests time out after
-/// `requests_timeout`).
-pub async fn sockeye_node(redis_url: &str, name: &str, requests_timeout: Duration) -> SockeyeNode {
-    let factory =
-        RedisAdapterFactory::new(redis_config(redis_url, requests_timeout)).expect("redis adapter");
-    let uid = factory.uid().to_owned();
-    let (layer, io) = SocketIo::builder().adapter(factory).build_layer();
+/// Starts a Sockeye node on the Redis or AMQP broker at `url` (`redis://…` or `amqp://…`;
+/// cluster requests time out after `requests_timeout`; AMQP heartbeats every second).
+pub async fn sockeye_node(url: &str, name: &str, requests_timeout: Duration) -> SockeyeNode {
+    let builder = SocketIo::builder();
+    let (uid, builder) = if url.starts_with("amqp://") {
+        let config = AmqpConfig::new(url)
+            .with_requests_timeout(requests_timeout)
+            .with_heartbeat_interval(Duration::from_secs(1));
+        let factory = AmqpAdapterFactory::new(config).expect("amqp adapter");
+        (factory.uid().to_owned(), builder.adapter(factory))
+    } else {
+        let factory =
+            RedisAdapterFactory::new(redis_config(url, requests_timeout)).expect("redis adapter");
+        (factory.uid().to_owned(), builder.adapter(factory))
+    };
+    let (layer, io) = builder.build_layer();
     let www = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../www"));
     let app = sockeye::demo::router(&www, &io, layer);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))

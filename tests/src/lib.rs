@@ -11,6 +11,7 @@
 
 pub mod cluster;
 pub mod redis;
+pub mod scenarios;
 
 use axum::serve::ListenerExt;
 use std::net::SocketAddr;

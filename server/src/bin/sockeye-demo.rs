@@ -38,7 +38,7 @@ enum Adapter {
     Memory,
     /// A Redis server, e.g. `redis://127.0.0.1:6379`.
     Redis(String),
-    /// An AMQP broker (RabbitMQ), e.g. `amqp://guest:guest@127.0.0.1:5672`.
+    /// An AMQP broker (RabbitMQ), e.g. `amqp://guest:guest@127.0.0.1:5672/%2f`.
     Amqp(String),
 }
 
@@ -48,8 +48,10 @@ impl Adapter {
             Ok(Adapter::Memory)
         } else if s.starts_with("redis://") || s.starts_with("rediss://") {
             Ok(Adapter::Redis(s.to_owned()))
-        } else if s.starts_with("amqp://") || s.starts_with("amqps://") {
+        } else if s.starts_with("amqp://") {
             Ok(Adapter::Amqp(s.to_owned()))
+        } else if s.starts_with("amqps://") {
+            Err("`amqps://` (TLS) is not built in; use `amqp://`".to_owned())
         } else {
             Err("expected `memory`, `redis://…` or `amqp://…`".to_owned())
         }
@@ -129,8 +131,15 @@ fn main() -> ExitCode {
         .with_ansi(std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .init();
 
-    if let Adapter::Amqp(url) = &args.adapter {
-        eprintln!("error: --adapter {url}: not supported yet (`memory` and `redis://` are)");
+    let built = match &args.adapter {
+        Adapter::Memory => true,
+        Adapter::Redis(_) => cfg!(feature = "redis"),
+        Adapter::Amqp(_) => cfg!(feature = "amqp"),
+    };
+    if !built {
+        eprintln!(
+            "error: --adapter: this build has no such adapter (cargo features `redis`, `amqp`)"
+        );
         return ExitCode::from(EXIT_USAGE);
     }
     if !args.static_dir.is_dir() {
@@ -168,16 +177,34 @@ async fn serve(args: Args) -> std::io::Result<()> {
     let local = listener.local_addr()?;
 
     let cors = args.cors();
-    let mut builder = sockeye::SocketIo::builder().allow_request(cors.check());
-    if let Adapter::Redis(url) = &args.adapter {
-        // python-socketio's channel too: its workers and servers share the cluster.
-        let config =
-            sockeye::cluster::RedisConfig::new(url.as_str()).with_python_channel("socketio");
-        let factory = sockeye::cluster::RedisAdapterFactory::new(config)
-            .map_err(|e| std::io::Error::other(format!("--adapter {url}: {e}")))?;
-        tracing::info!(uid = factory.uid(), "joining the Redis cluster at {url}");
-        builder = builder.adapter(factory);
-    }
+    let builder = sockeye::SocketIo::builder().allow_request(cors.check());
+    let builder = match &args.adapter {
+        Adapter::Memory => builder,
+        #[cfg(feature = "redis")]
+        Adapter::Redis(url) => {
+            // python-socketio's channel too: its workers and servers share the cluster.
+            let config =
+                sockeye::cluster::RedisConfig::new(url.as_str()).with_python_channel("socketio");
+            let factory = sockeye::cluster::RedisAdapterFactory::new(config)
+                .map_err(|e| std::io::Error::other(format!("--adapter {url}: {e}")))?;
+            tracing::info!(uid = factory.uid(), "joining the Redis cluster at {url}");
+            builder.adapter(factory)
+        }
+        #[cfg(feature = "amqp")]
+        Adapter::Amqp(url) => {
+            // python-socketio's exchange `socketio`: its workers and servers share it.
+            let config = sockeye::cluster::AmqpConfig::new(url.as_str());
+            let factory = sockeye::cluster::AmqpAdapterFactory::new(config)
+                .map_err(|e| std::io::Error::other(format!("--adapter {url}: {e}")))?;
+            tracing::info!(
+                uid = factory.uid(),
+                "joining the AMQP cluster (exchange socketio)"
+            );
+            builder.adapter(factory)
+        }
+        #[allow(unreachable_patterns)]
+        _ => return Err(std::io::Error::other("--adapter: not built in")),
+    };
     let (layer, io) = builder.build_layer();
     let app = sockeye::demo::router_with_cors(&args.static_dir, &io, layer, &cors);
 
@@ -278,6 +305,7 @@ mod tests {
             Adapter::parse("amqp://guest:guest@localhost:5672"),
             Ok(Adapter::Amqp("amqp://guest:guest@localhost:5672".into()))
         );
+        assert!(Adapter::parse("amqps://x").is_err());
         assert!(Adapter::parse("Memory").is_err());
         assert!(Adapter::parse("http://x").is_err());
         assert!(Adapter::parse("").is_err());

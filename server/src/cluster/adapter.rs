@@ -41,6 +41,7 @@ impl Registry {
     }
 
     /// Every namespace of this server, with its name.
+    #[cfg(feature = "redis")]
     pub(crate) fn all_named(&self) -> Vec<(String, Arc<Shared>)> {
         crate::lock::read(&self.namespaces)
             .iter()
@@ -56,6 +57,41 @@ impl Registry {
         };
         if let Some(shared) = self.get(message.namespace()) {
             shared.on_python(message);
+        }
+    }
+
+    /// A request for namespace `nsp`, which this server does not have, from server `from`:
+    /// the questions that are waiting for every server's answer get an empty one (Redis
+    /// needs none: there, only servers with the namespace are counted).
+    #[cfg(feature = "amqp")]
+    pub(crate) fn answer_absent(&self, bus: &dyn Bus, nsp: &str, from: Option<&str>, body: &[u8]) {
+        let to = Route::Response { nsp, to: from };
+        if body.first() != Some(&b'{') {
+            if let Ok(msgpack::Request::Broadcast { request_id, .. }) =
+                msgpack::decode_request(body)
+            {
+                let mut r = Response::new(request_id);
+                r.kind = Some(kind::BROADCAST_CLIENT_COUNT);
+                r.client_count = Some(0);
+                if let Ok(bytes) = serde_json::to_vec(&r) {
+                    bus.send(to, bytes);
+                }
+            }
+            return;
+        }
+        let Ok(req) = serde_json::from_slice::<Request>(body) else {
+            return;
+        };
+        let Some(id) = req.request_id else { return };
+        let mut r = Response::new(id);
+        match req.kind {
+            kind::SOCKETS | kind::REMOTE_FETCH => r.sockets = Some(Value::Array(Vec::new())),
+            kind::ALL_ROOMS => r.rooms = Some(Vec::new()),
+            // Server-side emits are answered by handlers, and there are none here.
+            _ => return,
+        }
+        if let Ok(bytes) = serde_json::to_vec(&r) {
+            bus.send(to, bytes);
         }
     }
 

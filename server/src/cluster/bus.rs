@@ -25,6 +25,7 @@ pub(crate) enum Route<'a> {
 
 /// How a cluster speaks python-socketio's format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) enum PythonFormat {
     /// Not at all.
     Off,

@@ -1,5 +1,7 @@
 //! [`Emitter`]: emits into a cluster from a process that is not a Socket.IO server (a worker,
-//! a cron job), byte-compatible with Node's `@socket.io/redis-emitter` 5.x (uid `emitter`).
+//! a cron job). On Redis, byte-compatible with Node's `@socket.io/redis-emitter` 5.x (uid
+//! `emitter`); on AMQP, emits python-socketio's format can say go in it (python servers get
+//! them too), the rest as Sockeye's own messages.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), sockeye::adapter::AdapterError> {
@@ -11,8 +13,12 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "amqp")]
+use std::sync::Arc;
+#[cfg(feature = "redis")]
 use std::time::Duration;
 
+#[cfg(feature = "redis")]
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::Serialize;
 use serde_json::Value;
@@ -26,15 +32,43 @@ use crate::payload::Payload;
 /// The uid Node's emitter publishes with.
 const UID: &str = "emitter";
 
-/// A connection to the cluster's Redis, for emitting only.
+/// Where an emitter publishes.
+#[derive(Clone)]
+enum Backend {
+    #[cfg(feature = "redis")]
+    Redis(ConnectionManager),
+    #[cfg(feature = "amqp")]
+    Amqp(Arc<super::amqp::Publisher>),
+}
+
+/// A connection to the cluster's Redis or AMQP broker, for emitting only.
 #[derive(Clone)]
 pub struct Emitter {
-    conn: ConnectionManager,
+    backend: Backend,
     key: String,
 }
 
 impl Emitter {
+    /// Connects to the AMQP broker at `url` (e.g. `amqp://guest:guest@127.0.0.1:5672/%2f`;
+    /// fails if it cannot), publishing on python-socketio's exchange `socketio`. No
+    /// Socket.IO server is needed.
+    #[cfg(feature = "amqp")]
+    pub async fn amqp(url: &str) -> Result<Emitter, AdapterError> {
+        Self::amqp_with_exchange(url, "socketio").await
+    }
+
+    /// [`Emitter::amqp`] on another exchange (python-socketio's `channel`).
+    #[cfg(feature = "amqp")]
+    pub async fn amqp_with_exchange(url: &str, exchange: &str) -> Result<Emitter, AdapterError> {
+        let publisher = super::amqp::Publisher::connect(url, exchange).await?;
+        Ok(Emitter {
+            backend: Backend::Amqp(Arc::new(publisher)),
+            key: "socket.io".to_owned(),
+        })
+    }
+
     /// Connects to Redis at `url` (fails if it cannot). No Socket.IO server is needed.
+    #[cfg(feature = "redis")]
     pub async fn redis(url: &str) -> Result<Emitter, AdapterError> {
         let client = redis::Client::open(url).map_err(|e| AdapterError::Backend(e.to_string()))?;
         let config = ConnectionManagerConfig::new()
@@ -45,12 +79,12 @@ impl Emitter {
             .await
             .map_err(|e| AdapterError::Backend(e.to_string()))?;
         Ok(Emitter {
-            conn,
+            backend: Backend::Redis(conn),
             key: "socket.io".to_owned(),
         })
     }
 
-    /// The channel prefix (Node's `key` option; default `socket.io`).
+    /// The Redis channel prefix (Node's `key` option; default `socket.io`).
     pub fn with_key(mut self, key: impl Into<String>) -> Emitter {
         self.key = key.into();
         self
@@ -75,8 +109,13 @@ impl Emitter {
         self.of("/").to(rooms)
     }
 
-    async fn publish(&self, channel: &str, payload: Vec<u8>) -> Result<(), AdapterError> {
-        let mut conn = self.conn.clone();
+    #[cfg(feature = "redis")]
+    async fn publish_redis(
+        conn: &ConnectionManager,
+        channel: &str,
+        payload: Vec<u8>,
+    ) -> Result<(), AdapterError> {
+        let mut conn = conn.clone();
         redis::cmd("PUBLISH")
             .arg(channel)
             .arg(payload)
@@ -126,6 +165,8 @@ impl EmitterOperator {
 
     /// Emits `event` with raw arguments (several, or binary).
     pub async fn emit_payload(&self, event: &str, payload: Payload) -> Result<(), AdapterError> {
+        #[cfg(feature = "amqp")]
+        let payload_args = payload.args.to_string();
         let b = Broadcast {
             uid: UID.to_owned(),
             nsp: self.nsp.clone(),
@@ -140,23 +181,60 @@ impl EmitterOperator {
                 ..Flags::default()
             },
         };
-        let bytes = msgpack::encode_emitter_broadcast(&b)
-            .map_err(|e| AdapterError::Backend(e.to_string()))?;
-        let mut channel = format!("{}#{}#", self.emitter.key, self.nsp);
-        if let [room] = self.opts.rooms.as_slice() {
-            channel.push_str(room);
-            channel.push('#');
+        let room = match self.opts.rooms.as_slice() {
+            [room] => Some(room.as_str()),
+            _ => None,
+        };
+        match &self.emitter.backend {
+            #[cfg(feature = "redis")]
+            Backend::Redis(conn) => {
+                let bytes = msgpack::encode_emitter_broadcast(&b)
+                    .map_err(|e| AdapterError::Backend(e.to_string()))?;
+                let mut channel = format!("{}#{}#", self.emitter.key, self.nsp);
+                if let Some(room) = room {
+                    channel.push_str(room);
+                    channel.push('#');
+                }
+                Emitter::publish_redis(conn, &channel, bytes).await
+            }
+            #[cfg(feature = "amqp")]
+            Backend::Amqp(publisher) => {
+                let python = (!self.opts.volatile && self.opts.except.is_empty())
+                    .then(|| {
+                        super::python::encode_emit(
+                            &format!("{}{UID}", super::python::SOCKEYE_HOST),
+                            &self.nsp,
+                            event,
+                            &payload_args,
+                            &b.attachments,
+                            &self.opts.rooms,
+                            &[],
+                        )
+                    })
+                    .flatten();
+                match python {
+                    Some(bytes) => publisher.publish_python(bytes).await,
+                    None => {
+                        let bytes = msgpack::encode_emitter_broadcast(&b)
+                            .map_err(|e| AdapterError::Backend(e.to_string()))?;
+                        publisher.publish_broadcast(&self.nsp, room, bytes).await
+                    }
+                }
+            }
         }
-        self.emitter.publish(&channel, bytes).await
-    }
-
-    fn request_channel(&self) -> String {
-        format!("{}-request#{}#", self.emitter.key, self.nsp)
     }
 
     async fn request(&self, req: Request) -> Result<(), AdapterError> {
         let bytes = serde_json::to_vec(&req).map_err(|e| AdapterError::Backend(e.to_string()))?;
-        self.emitter.publish(&self.request_channel(), bytes).await
+        match &self.emitter.backend {
+            #[cfg(feature = "redis")]
+            Backend::Redis(conn) => {
+                let channel = format!("{}-request#{}#", self.emitter.key, self.nsp);
+                Emitter::publish_redis(conn, &channel, bytes).await
+            }
+            #[cfg(feature = "amqp")]
+            Backend::Amqp(publisher) => publisher.publish_request(&self.nsp, bytes).await,
+        }
     }
 
     /// Makes the selected sockets join `rooms`, wherever they are.
