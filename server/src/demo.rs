@@ -33,13 +33,17 @@ async fn on_join(socket: SocketRef, Data(room): Data<String>, ack: AckSender) {
         let _ = ack.send(&json!({ "room": room, "error": e.to_string() }));
         return;
     }
-    // Every server of the cluster counts (with the Redis adapter).
-    let members = socket
-        .within(room.clone())
-        .fetch_sockets()
-        .await
-        .map(|s| s.len())
-        .unwrap_or(0);
+    // Every server of the cluster counts (with a cluster adapter); when the cluster cannot
+    // be asked (its broker is down), this server's members do.
+    let members = match socket.within(room.clone()).fetch_sockets().await {
+        Ok(all) => all.len(),
+        Err(_) => socket
+            .within(room.clone())
+            .local()
+            .fetch_sockets()
+            .await
+            .map_or(1, |here| here.len()),
+    };
     let _ = ack.send(&json!({ "room": room, "members": members }));
     let _ = socket
         .to(room.clone())

@@ -420,3 +420,52 @@ fn expect_method(s: &mut TcpStream, class: u16, method: u16) -> Result<Vec<u8>, 
     }
     Ok(payload)
 }
+
+impl RabbitServer {
+    /// Publishes `body` to the fanout `exchange` with string `headers` (as Sockeye's own
+    /// messages carry them: `sockeye`, `from`, `nsp`, `room`), undecodable-by-python
+    /// properties, and waits for the confirm. For malformed-message tests.
+    pub async fn publish_raw_with_headers(
+        &self,
+        exchange: &str,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) {
+        use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+        use lapin::types::{AMQPValue, FieldTable, LongString};
+        use lapin::{BasicProperties, Connection, ConnectionProperties};
+
+        let conn = Connection::connect(&self.url, ConnectionProperties::default())
+            .await
+            .unwrap_or_else(|e| panic!("connect to {}: {e}", self.url));
+        let ch = conn.create_channel().await.expect("a channel");
+        ch.confirm_select(ConfirmSelectOptions::default())
+            .await
+            .expect("confirm.select");
+        let mut table = FieldTable::default();
+        for (k, v) in headers {
+            table.insert(
+                (*k).into(),
+                AMQPValue::LongString(LongString::from(v.as_bytes().to_vec())),
+            );
+        }
+        let props = BasicProperties::default()
+            .with_content_type("application/octet-stream".into())
+            .with_content_encoding("binary".into())
+            .with_headers(table);
+        let confirm = ch
+            .basic_publish(
+                exchange.into(),
+                "".into(),
+                BasicPublishOptions::default(),
+                body,
+                props,
+            )
+            .await
+            .expect("basic.publish")
+            .await
+            .expect("the publisher confirm");
+        assert!(confirm.is_ack(), "publish to {exchange}: {confirm:?}");
+        let _ = conn.close(200, "bye".into()).await;
+    }
+}

@@ -1,0 +1,326 @@
+//! The AMQP cluster adapter with real processes: a real `rabbitmq-server` per test (Debian's,
+//! started unprivileged on free ports), Sockeye nodes (in-process, each with its own
+//! `AmqpAdapterFactory`), Sockeye's AMQP `Emitter`, and socket.io-client sockets (Node, in
+//! `node/cluster/agent.mjs`). python-socketio's Kombu and aio-pika managers are in
+//! `cluster_python.rs`. Every wait has a deadline.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use sockeye::cluster::Emitter;
+use sockeye::Payload;
+use sockeye_tests::cluster::{eventually, sockeye_node, Agent, SockeyeNode};
+use sockeye_tests::rabbitmq::RabbitServer;
+use sockeye_tests::scenarios::{self, ids, set};
+
+const SECS_5: Duration = Duration::from_secs(5);
+
+/// Waits until every node counts `n` servers (they heard each other's heartbeats).
+async fn joined(nodes: &[&SockeyeNode], n: usize) {
+    for node in nodes {
+        eventually(
+            &format!("a cluster of {n}"),
+            Duration::from_secs(10),
+            || async { node.io().server_count().await.ok() == Some(n) },
+        )
+        .await;
+    }
+}
+
+/// Two Sockeye nodes on `rabbit`, each counting the other.
+async fn two_nodes(
+    rabbit: &RabbitServer,
+    requests_timeout: Duration,
+) -> (SockeyeNode, SockeyeNode) {
+    let a = sockeye_node(&rabbit.url, "A", requests_timeout).await;
+    let b = sockeye_node(&rabbit.url, "B", requests_timeout).await;
+    joined(&[&a, &b], 2).await;
+    (a, b)
+}
+
+// ---- 1. two Sockeye nodes: the scenarios of the Redis tests ------------------------------
+
+/// [`scenarios::sockeye_nodes_broadcast_to_rooms_across`] on RabbitMQ.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockeye_nodes_broadcast_to_rooms_across() {
+    let rabbit = RabbitServer::start();
+    let (a, b) = two_nodes(&rabbit, SECS_5).await;
+    scenarios::sockeye_nodes_broadcast_to_rooms_across(&a, &b).await;
+}
+
+/// [`scenarios::sockeye_nodes_fetch_join_leave_disconnect_across`] on RabbitMQ.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockeye_nodes_fetch_join_leave_disconnect_across() {
+    let rabbit = RabbitServer::start();
+    let (a, b) = two_nodes(&rabbit, SECS_5).await;
+    scenarios::sockeye_nodes_fetch_join_leave_disconnect_across(&a, &b).await;
+}
+
+/// [`scenarios::sockeye_nodes_server_side_emit_and_broadcast_acks`] on RabbitMQ.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockeye_nodes_server_side_emit_and_broadcast_acks() {
+    let rabbit = RabbitServer::start();
+    let (a, b) = two_nodes(&rabbit, SECS_5).await;
+    scenarios::sockeye_nodes_server_side_emit_and_broadcast_acks(&a, &b).await;
+}
+
+/// [`scenarios::sockeye_nodes_demo_contract_across`] on RabbitMQ.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockeye_nodes_demo_contract_across() {
+    let rabbit = RabbitServer::start();
+    let (a, b) = two_nodes(&rabbit, SECS_5).await;
+    scenarios::sockeye_nodes_demo_contract_across(&a, &b).await;
+}
+
+// ---- 2. what is AMQP's own -----------------------------------------------------------------
+
+/// Broadcasts python's format cannot carry (several rooms, `except` rooms, volatile) travel
+/// as Sockeye messages and select the same sockets as locally; a namespace one node does
+/// not have answers `fetch_sockets` at once (no wait for the timeout).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_broadcasts_and_namespaces_one_node_lacks() {
+    let rabbit = RabbitServer::start();
+    let (a, b) = two_nodes(&rabbit, SECS_5).await;
+    let ag = Agent::spawn().await;
+    for (c, node, room) in [
+        ("c1", &a, "r1"),
+        ("c2", &b, "r1"),
+        ("c3", &b, "r2"),
+        ("c4", &b, "r3"),
+    ] {
+        ag.client(c, node.url()).await;
+        ag.emit_ack(c, "join", json!([room])).await;
+    }
+    a.io().to("r1").to("r2").emit("two", &1).await.unwrap();
+    a.io().except("r1").emit("not1", &2).await.unwrap();
+    a.io().volatile().to("r3").emit("vol", &3).await.unwrap();
+    a.io().emit("marker", &0).await.unwrap();
+    for c in ["c1", "c2", "c3", "c4"] {
+        ag.wait(c, "marker", 1).await;
+    }
+    // The marker left A after the others: what did not arrive will not.
+    for (c, want) in [
+        ("c1", [1, 0, 0]),
+        ("c2", [1, 0, 0]),
+        ("c3", [1, 1, 0]),
+        ("c4", [0, 1, 1]),
+    ] {
+        let got = [
+            ag.count(c, "two").await,
+            ag.count(c, "not1").await,
+            ag.count(c, "vol").await,
+        ];
+        assert_eq!(got, want.map(|n| n as usize), "{c}");
+    }
+
+    // `/extra` only on A: B answers for it with nothing, at once.
+    let extra = a.io().of("/extra");
+    let t0 = Instant::now();
+    assert!(extra.fetch_sockets().await.unwrap().is_empty());
+    assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
+    assert_eq!(
+        ids(&a.io().fetch_sockets().await.unwrap()).len(),
+        4,
+        "the four clients of `/`"
+    );
+}
+
+/// Sockeye's AMQP `Emitter` (no Socket.IO server behind it) → the clients of both nodes:
+/// a room, `except`, binary, several rooms, `sockets_join`, `server_side_emit`,
+/// `disconnect_sockets`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockeye_emitter_to_clients_of_both_nodes() {
+    let rabbit = RabbitServer::start();
+    let (a, b) = two_nodes(&rabbit, SECS_5).await;
+    let ag = Agent::spawn().await;
+    let s1 = ag.client("s1", a.url()).await;
+    ag.client("s2", a.url()).await;
+    ag.client("s3", b.url()).await;
+    let s4 = ag.client("s4", b.url()).await;
+    for c in ["s1", "s3"] {
+        ag.emit_ack(c, "join", json!(["r"])).await;
+    }
+    ag.emit_ack("s4", "join", json!(["q"])).await;
+
+    let emitter = Emitter::amqp(&rabbit.url).await.unwrap();
+    emitter
+        .to("r")
+        .emit("hello", &json!({ "v": 1 }))
+        .await
+        .unwrap();
+    for c in ["s1", "s3"] {
+        assert_eq!(ag.wait(c, "hello", 1).await[0], json!([{ "v": 1 }]));
+    }
+    emitter.of("/").except("r").emit("out", &1).await.unwrap();
+    for c in ["s2", "s4"] {
+        assert_eq!(ag.wait(c, "out", 1).await[0], json!([1]));
+    }
+    emitter
+        .of("/")
+        .to("r")
+        .to("q")
+        .emit("rq", &2)
+        .await
+        .unwrap();
+    for c in ["s1", "s3", "s4"] {
+        ag.wait(c, "rq", 1).await;
+    }
+    emitter
+        .of("/")
+        .emit_payload(
+            "bin",
+            Payload::args(&json!([sockeye::placeholder(0), "txt"]))
+                .unwrap()
+                .with_attachments(vec![vec![9u8, 8].into()]),
+        )
+        .await
+        .unwrap();
+    for c in ["s1", "s2", "s3", "s4"] {
+        assert_eq!(
+            ag.wait(c, "bin", 1).await[0],
+            json!([{ "$bin": [9, 8] }, "txt"])
+        );
+    }
+    for c in ["s1", "s3"] {
+        assert_eq!(ag.count(c, "out").await, 0);
+    }
+    for c in ["s2", "s4"] {
+        assert_eq!(ag.count(c, "hello").await, 0);
+    }
+    assert_eq!(ag.count("s2", "rq").await, 0);
+
+    emitter.of("/").to("q").sockets_join("r2").await.unwrap();
+    eventually("s4 in r2", SECS_5, || async {
+        b.local_rooms(&s4)
+            .await
+            .is_some_and(|r| r.contains(&"r2".to_owned()))
+    })
+    .await;
+    assert!(!a.local_rooms(&s1).await.unwrap().contains(&"r2".to_owned()));
+
+    emitter
+        .of("/")
+        .server_side_emit("ss", &json!({ "w": 1 }))
+        .await
+        .unwrap();
+    for node in [&a, &b] {
+        assert_eq!(
+            node.next_server_side_event().await,
+            ("ss".to_owned(), json!([{ "w": 1 }]))
+        );
+    }
+
+    emitter.of("/").to("r").disconnect_sockets().await.unwrap();
+    for c in ["s1", "s3"] {
+        assert_eq!(ag.wait_disconnect(c).await, "io server disconnect");
+    }
+    for c in ["s2", "s4"] {
+        assert_eq!(
+            ag.emit_ack(c, "echo", json!(["alive"])).await,
+            json!("alive")
+        );
+    }
+}
+
+/// RabbitMQ stopped mid-test: each node keeps serving its own clients (rooms, emits, acks),
+/// cluster-wide requests fail or time out instead of hanging; started again: the nodes
+/// reconnect, find each other and cross-node delivery resumes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_outage_keeps_local_service_and_recovers() {
+    let mut rabbit = RabbitServer::start();
+    let (a, b) = two_nodes(&rabbit, Duration::from_secs(2)).await;
+    let ag = Agent::spawn().await;
+    ag.client("c1", a.url()).await;
+    ag.client("c2", b.url()).await;
+    for c in ["c1", "c2"] {
+        ag.emit_ack(c, "join", json!(["r"])).await;
+    }
+    a.io().to("r").emit("before", &1).await.unwrap();
+    for c in ["c1", "c2"] {
+        ag.wait(c, "before", 1).await;
+    }
+
+    rabbit.stop();
+    // Local service: a join, a chat in the room (the sender's node), an echo.
+    let t0 = Instant::now();
+    assert_eq!(
+        ag.emit_ack("c1", "join", json!(["local"])).await,
+        json!({ "room": "local", "members": 1 })
+    );
+    ag.emit_ack("c1", "chat", json!([{ "room": "r", "text": "during" }]))
+        .await;
+    assert_eq!(
+        ag.wait("c1", "chat", 1).await[0][0]["text"],
+        json!("during")
+    );
+    assert_eq!(ag.emit_ack("c2", "echo", json!(["up"])).await, json!("up"));
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    // A cluster-wide request: an error or the node's own sockets, within the timeout.
+    let t0 = Instant::now();
+    let _ = a.io().fetch_sockets().await;
+    assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
+
+    rabbit.restart();
+    joined(&[&a, &b], 2).await;
+    // Delivery resumes both ways (the first messages after reconnection may still race the
+    // queue's re-declaration: retry until one arrives).
+    for (from, to, client) in [(&a, "b", "c2"), (&b, "a", "c1")] {
+        eventually(
+            &format!("a broadcast reaches {to}"),
+            Duration::from_secs(15),
+            || async {
+                from.io().to("r").emit("after", &1).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                ag.count(client, "after").await > 0
+            },
+        )
+        .await;
+    }
+    assert_eq!(ids(&a.io().fetch_sockets().await.unwrap()).len(), 2);
+}
+
+/// Garbage on the exchange (not JSON, JSON that is no message, Sockeye headers of an
+/// unknown kind or over bodies that do not decode) is logged and dropped; the nodes go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_messages_on_the_exchange_are_dropped() {
+    let rabbit = RabbitServer::start();
+    let (a, b) = two_nodes(&rabbit, SECS_5).await;
+    let ag = Agent::spawn().await;
+    let c1 = ag.client("c1", a.url()).await;
+    let c2 = ag.client("c2", b.url()).await;
+
+    let bodies: [&[u8]; 8] = [
+        b"",
+        b"\xff\x00garbage",
+        b"[1,2,3]",
+        br#"{"method":"emit"}"#,
+        br#"{"method":"emit","event":"e","data":"#,
+        br#"{"method":"enter_room","sid":7,"room":[]}"#,
+        br#""{\"method\": \"emit\"}""#,
+        b"\x93\xa6emitter\x83\xa4type\x02",
+    ];
+    for body in bodies {
+        rabbit.publish_raw("socketio", body, None).await;
+        rabbit
+            .publish_raw("socketio", body, Some("application/json"))
+            .await;
+    }
+    for kind in ["broadcast", "request", "response", "nonsense"] {
+        for body in bodies {
+            rabbit
+                .publish_raw_with_headers(
+                    "socketio",
+                    body,
+                    &[("sockeye", kind), ("from", "intruder"), ("nsp", "/")],
+                )
+                .await;
+        }
+    }
+    // Still one cluster, delivering both ways.
+    a.io().emit("ok", &1).await.unwrap();
+    b.io().emit("ok", &2).await.unwrap();
+    for c in ["c1", "c2"] {
+        ag.wait(c, "ok", 2).await;
+    }
+    assert_eq!(ids(&a.io().fetch_sockets().await.unwrap()), set([&c1, &c2]));
+}
