@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod cluster;
+pub mod rabbitmq;
 pub mod redis;
 
 use axum::serve::ListenerExt;
