@@ -14,6 +14,7 @@ APT_PACKAGES=(
   chromium-driver # chromedriver, for wasm-bindgen-test-runner
   binaryen        # wasm-opt
   redis-server    # Redis adapter tests
+  rabbitmq-server # AMQP adapter tests (tests/src/rabbitmq.rs runs it, as user rabbitmq)
   nginx           # the load-balancer test (two nodes behind ip_hash)
 )
 
@@ -149,10 +150,14 @@ setup_python_client() {
 assert m.version("python-socketio").startswith("5.")
 assert int(m.version("python-socketio").split(".")[1]) >= 14
 m.version("aiohttp")
-m.version("redis")' \
+m.version("redis")
+m.version("kombu")
+m.version("aio-pika")' \
     >/dev/null 2>&1; then
-    run "installing python-socketio[client] 5.x and redis" \
-      python3 -m pip install --quiet 'python-socketio[client]>=5.14,<6' aiohttp 'redis>=5'
+    # kombu and aio-pika: python-socketio's AMQP managers (KombuManager, AsyncAioPikaManager).
+    run "installing python-socketio[client] 5.x, redis, kombu and aio-pika" \
+      python3 -m pip install --quiet 'python-socketio[client]>=5.14,<6' aiohttp 'redis>=5' \
+      kombu aio-pika
   fi
 }
 

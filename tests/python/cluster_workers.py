@@ -1,37 +1,55 @@
-"""python-socketio's Redis managers against Sockeye nodes on the same Redis.
+"""python-socketio's Redis or AMQP managers against Sockeye nodes on the same broker.
 
-    python3 python/cluster_workers.py REDIS_URL SCENARIO SOCKEYE_URL...
+    python3 python/cluster_workers.py BROKER_URL SCENARIO SOCKEYE_URL...
 
-Run by tests/tests/cluster_python.rs, which starts Redis and the Sockeye node(s) (with the
-Redis adapter and python-socketio's channel `socketio`). Exits 0 when the scenario passes.
-The clients are python-socketio `AsyncClient`s on the Sockeye nodes. Every wait has a
-deadline.
+BROKER_URL `redis://...`: python-socketio's Redis managers (`RedisManager`,
+`AsyncRedisManager`); run by tests/tests/cluster_python.rs, which starts Redis and the
+Sockeye node(s) (with the Redis adapter and python-socketio's channel `socketio`).
+BROKER_URL `amqp://...` (kombu style, `amqp://guest:guest@127.0.0.1:PORT//`): its AMQP
+managers (`KombuManager`, `AsyncAioPikaManager`, exchange `socketio`); the Rust test starts
+RabbitMQ and the Sockeye node(s) with the AMQP adapter.
+Exits 0 when the scenario passes. The clients are python-socketio `AsyncClient`s on the
+Sockeye nodes. Every wait has a deadline.
+
+Readiness: with Redis, `PUBSUB NUMSUB socketio` counts the listening nodes. AMQP has no
+such count without the management plugin, so once the clients are connected the script
+broadcasts `ready` until every client named got one (each node has bound its queue).
 
 Scenarios:
-- `snippet`: the README's snippet (`tests/python/cluster_snippet.py`, run as is in its own
-  process, only the URL replaced) reaches a client in `my room` and no other client;
-- `async_manager`: `AsyncRedisManager(url, write_only=True)`: the same emit, `skip_sid`,
+- `snippet`: the README's snippet (`tests/python/cluster_snippet.py`, with AMQP
+  `tests/python/cluster_snippet_amqp.py`, run as is in its own process, only the URL
+  replaced) reaches a client in `my room` and no other client;
+- `async_manager`: `AsyncRedisManager(url, write_only=True)` (AMQP:
+  `AsyncAioPikaManager(url, write_only=True)`): the same emit, `skip_sid`,
   several arguments, no argument, binary, several rooms, a socket's own room, everyone,
   `enter_room`, `leave_room`, `close_room`, and a disconnect (`can_disconnect`, what a
   server does for a socket on another host);
+- `kombu_manager` (AMQP only): the same as `async_manager` through the synchronous
+  `KombuManager(url, write_only=True)` (each call in a worker thread; the disconnect is
+  published with its `_publish`, as the asyncio managers' `can_disconnect` does: its own
+  `can_disconnect` needs a server);
 - `namespaces`: emits to the same room name in `/` and `/test` reach their own namespace;
-- `mixed`: a python-socketio `AsyncServer(client_manager=AsyncRedisManager(url))` (aiohttp,
-  free port) and two Sockeye nodes exchange room broadcasts both ways, each delivered once.
+- `mixed`: a python-socketio `AsyncServer(client_manager=AsyncRedisManager(url))` (AMQP:
+  `AsyncAioPikaManager(url)`; aiohttp, free port) and two Sockeye nodes exchange room broadcasts both ways, each delivered once.
   Prints `READY` when every client sits in its room and every node listens on `socketio`;
   the Rust test then emits from Sockeye node 1 (`io.to("R").emit(..)` and the broadcasts
   python's format cannot carry) and prints nothing back: this script checks what arrived.
 """
 
 import asyncio
+import functools
 import os
 import subprocess
 import sys
 
-import redis.asyncio as aioredis
 import socketio
 
 REDIS_URL, SCENARIO = sys.argv[1], sys.argv[2]
 SOCKEYE = sys.argv[3:]
+# An amqp:// URL selects python-socketio's AMQP managers (REDIS_URL is then RabbitMQ's).
+AMQP = REDIS_URL.startswith('amqp://')
+if not AMQP:
+    import redis.asyncio as aioredis
 HERE = os.path.dirname(os.path.abspath(__file__))
 # How long any single wait may take.
 WAIT = 10
@@ -97,8 +115,64 @@ class Client:
         return self.got(event)
 
 
+def write_manager():
+    """The asyncio write-only manager of the broker: Redis or AMQP (aio-pika)."""
+    if AMQP:
+        return socketio.AsyncAioPikaManager(REDIS_URL, write_only=True)
+    return socketio.AsyncRedisManager(REDIS_URL, write_only=True)
+
+
+def server_manager():
+    """The asyncio manager of a python-socketio server on the broker."""
+    if AMQP:
+        return socketio.AsyncAioPikaManager(REDIS_URL)
+    return socketio.AsyncRedisManager(REDIS_URL)
+
+
+class InThreads:
+    """A synchronous manager (`KombuManager`) with the asyncio manager's interface: each
+    call runs in a worker thread."""
+
+    def __init__(self, manager):
+        self.manager = manager
+
+    def __getattr__(self, name):
+        method = getattr(self.manager, name)
+
+        async def call(*args, **kwargs):
+            return await asyncio.get_running_loop().run_in_executor(
+                None, functools.partial(method, *args, **kwargs))
+        return call
+
+    async def can_disconnect(self, sid, namespace):
+        """What the asyncio managers' can_disconnect publishes for a socket elsewhere. The
+        synchronous one (python-socketio 5.18) first handles the message itself, through its
+        server: a write-only instance has none (AttributeError)."""
+        message = {'method': 'disconnect', 'sid': sid, 'namespace': namespace or '/',
+                   'host_id': self.manager.host_id}
+        await asyncio.get_running_loop().run_in_executor(
+            None, self.manager._publish, message)
+
+
+async def amqp_ready(*clients):
+    """AMQP: broadcasts `ready` on `/` until each of `clients` got one (its node has bound
+    its queue to the exchange). Nothing to do with Redis: see wait_listeners."""
+    if not AMQP:
+        return
+    m = write_manager()
+    deadline = asyncio.get_running_loop().time() + WAIT
+    while not all(c.got('ready') for c in clients):
+        assert asyncio.get_running_loop().time() < deadline, \
+            [(c.name, bool(c.got('ready'))) for c in clients]
+        await m.emit('ready', data=None)
+        await asyncio.sleep(0.1)
+
+
 async def wait_listeners(count):
-    """Waits until `count` connections listen on channel `socketio`."""
+    """Waits until `count` connections listen on channel `socketio` (Redis; with AMQP,
+    amqp_ready does it once the clients are connected)."""
+    if AMQP:
+        return
     r = aioredis.from_url(REDIS_URL)
     try:
         deadline = asyncio.get_running_loop().time() + WAIT
@@ -124,10 +198,12 @@ async def flush(manager, *clients):
 
 def run_snippet():
     """The README's snippet in a process of its own, with only the URL changed."""
-    with open(os.path.join(HERE, 'cluster_snippet.py')) as f:
+    name, url = ('cluster_snippet_amqp.py', "'amqp://guest:guest@127.0.0.1:5672//'") if AMQP \
+        else ('cluster_snippet.py', "'redis://'")
+    with open(os.path.join(HERE, name)) as f:
         snippet = f.read()
-    assert snippet.count("'redis://'") == 1, snippet
-    code = snippet.replace("'redis://'", repr(REDIS_URL))
+    assert snippet.count(url) == 1, snippet
+    code = snippet.replace(url, repr(REDIS_URL))
     done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                           timeout=30)
     assert done.returncode == 0, done.stderr
@@ -140,9 +216,10 @@ async def scenario_snippet():
     outside = await Client('outside').connect(url)
     await inside.join('my room')
     await outside.join('another room')
+    await amqp_ready(inside, outside)
     await asyncio.get_running_loop().run_in_executor(None, run_snippet)
     assert await inside.wait('my event') == [({'foo': 'bar'},)]
-    manager = socketio.AsyncRedisManager(REDIS_URL, write_only=True)
+    manager = write_manager()
     await flush(manager, inside, outside)
     assert inside.got('my event') == [({'foo': 'bar'},)], inside.events
     assert outside.got('my event') == [], outside.events
@@ -151,6 +228,16 @@ async def scenario_snippet():
 
 
 async def scenario_async_manager():
+    await manager_operations(write_manager())
+
+
+async def scenario_kombu_manager():
+    assert AMQP, 'kombu_manager needs an amqp:// URL'
+    await manager_operations(InThreads(socketio.KombuManager(REDIS_URL, write_only=True)))
+
+
+async def manager_operations(m):
+    """Emits and room operations through the write-only manager `m` (asyncio interface)."""
     [url] = SOCKEYE
     await wait_listeners(1)
     a = await Client('a').connect(url)
@@ -160,7 +247,7 @@ async def scenario_async_manager():
     await a.join('my room')
     await c.join('my room')
     await b.join('room b')
-    m = socketio.AsyncRedisManager(REDIS_URL, write_only=True)
+    await amqp_ready(*everyone)
 
     # The snippet, with the asyncio manager.
     await m.emit('my event', data={'foo': 'bar'}, room='my room')
@@ -226,7 +313,8 @@ async def scenario_namespaces():
     b = await Client('b').connect(url, namespaces=['/', '/test'])
     await a.join('my room')
     await b.join('my room', namespace='/test')
-    m = socketio.AsyncRedisManager(REDIS_URL, write_only=True)
+    await amqp_ready(a, b)
+    m = write_manager()
     await m.emit('my event', data={'ns': '/'}, room='my room')
     await m.emit('my event', data={'ns': '/test'}, room='my room', namespace='/test')
     await a.wait('my event')
@@ -240,11 +328,10 @@ async def scenario_namespaces():
 
 
 async def start_python_server():
-    """A python-socketio server on a free port, sharing the cluster through Redis."""
+    """A python-socketio server on a free port, sharing the cluster through the broker."""
     from aiohttp import web
 
-    sio = socketio.AsyncServer(async_mode='aiohttp',
-                               client_manager=socketio.AsyncRedisManager(REDIS_URL))
+    sio = socketio.AsyncServer(async_mode='aiohttp', client_manager=server_manager())
 
     @sio.on('join')
     async def join(sid, room):
@@ -283,6 +370,7 @@ async def scenario_mixed():
         await o2.join('elsewhere')
         # The python server subscribes on its first connection; both Sockeye nodes too.
         await wait_listeners(3)
+        await amqp_ready(a, b1, b2)
         print('READY', flush=True)
 
         # Sockeye -> everyone in R: the Rust test's io.to("R").emit("from sockeye", ..).
@@ -315,7 +403,7 @@ async def scenario_mixed():
                 (cl.name, cl.events)
 
         # No duplicates: a last broadcast from each side, then the counts.
-        flusher = socketio.AsyncRedisManager(REDIS_URL, write_only=True)
+        flusher = write_manager()
         await flush(flusher, *everyone)
         assert await b1.sio.call('chat', {'room': 'R', 'text': 'last'}, timeout=WAIT)
         for cl in in_r:

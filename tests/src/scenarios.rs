@@ -28,7 +28,6 @@ pub fn sorted(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
-
 /// A client on A in room `r` gets what B broadcasts (B's handle, binary included, and the
 /// demo `chat` of a client on B); `except` and `to` select across nodes.
 pub async fn sockeye_nodes_broadcast_to_rooms_across(a: &SockeyeNode, b: &SockeyeNode) {
@@ -192,7 +191,6 @@ pub async fn sockeye_nodes_fetch_join_leave_disconnect_across(a: &SockeyeNode, b
 /// a broadcast with acks from A collects the answers of clients on both nodes, and a
 /// timeout for the one that does not answer.
 pub async fn sockeye_nodes_server_side_emit_and_broadcast_acks(a: &SockeyeNode, b: &SockeyeNode) {
-
     a.io()
         .server_side_emit("hello", &json!({ "x": 1 }))
         .await
@@ -309,4 +307,3 @@ pub async fn sockeye_nodes_demo_contract_across(a: &SockeyeNode, b: &SockeyeNode
     assert_eq!(ag.count("c3", "chat").await, 1, "c3 left room1");
     assert_eq!(ag.count("lurker", "chat").await, 0);
 }
-
