@@ -33,7 +33,8 @@ Scenarios:
   `AsyncAioPikaManager(url)`; aiohttp, free port) and two Sockeye nodes exchange room broadcasts both ways, each delivered once.
   Prints `READY` when every client sits in its room and every node listens on `socketio`;
   the Rust test then emits from Sockeye node 1 (`io.to("R").emit(..)` and the broadcasts
-  python's format cannot carry) and prints nothing back: this script checks what arrived.
+  python's format cannot carry) and prints nothing back: this script checks what arrived;
+  the python server's `call` to a client of a Sockeye node gets that client's ack.
 """
 
 import asyncio
@@ -81,6 +82,12 @@ class Client:
 
         async def disconnected(*_):
             self.gone.set()
+
+        # Answered: a python server's `call` (an emit with a callback) gets this back.
+        async def question(data):
+            return {'answer': data, 'from': self.name}
+
+        self.sio.on('question', question)
 
         self.sio.on('disconnect', disconnected)
 
@@ -401,6 +408,11 @@ async def scenario_mixed():
         for cl in in_r:
             assert await cl.wait('from python') == [({'n': 2, 'bin': b'\x03'},)], \
                 (cl.name, cl.events)
+
+        # Python -> a client of a Sockeye node, with a callback: the client's ack comes back
+        # to the python server through the broker (python-socketio's `callback` message).
+        answer = await sio.call('question', 42, to=b1.sid(), timeout=WAIT)
+        assert answer == {'answer': 42, 'from': b1.name}, answer
 
         # No duplicates: a last broadcast from each side, then the counts.
         flusher = write_manager()

@@ -1,8 +1,9 @@
-//! python-socketio's Redis managers and Sockeye nodes on one real Redis: each test starts
-//! `redis-server` on a free port and Sockeye node(s) with the Redis adapter listening on
-//! python-socketio's channel `socketio`, then runs one scenario of
-//! `tests/python/cluster_workers.py` (python-socketio `AsyncClient`s on the nodes; the
-//! managers and the python server in the script).
+//! python-socketio's managers and Sockeye nodes on one real broker — Redis (its
+//! `RedisManager`/`AsyncRedisManager`) or RabbitMQ (its `KombuManager`/`AsyncAioPikaManager`):
+//! each test starts `redis-server` or `rabbitmq-server` on free ports and Sockeye node(s)
+//! with the matching adapter (listening on python-socketio's channel/exchange `socketio`),
+//! then runs one scenario of `tests/python/cluster_workers.py` (python-socketio
+//! `AsyncClient`s on the nodes; the managers and the python server in the script).
 //!
 //! The nodes run the demo application alone (namespace `/`, as `sockeye-demo`), not
 //! [`TestServer`]'s extra namespaces: see [`python_emits_reach_their_own_namespace`].
@@ -13,20 +14,53 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::json;
-use sockeye::cluster::{RedisAdapterFactory, RedisConfig};
-use sockeye::{Payload, SocketIo};
+use sockeye::cluster::{AmqpAdapterFactory, AmqpConfig, RedisAdapterFactory, RedisConfig};
+use sockeye::{Payload, SocketIo, SocketIoBuilder};
+use sockeye_tests::rabbitmq::RabbitServer;
 use sockeye_tests::redis::RedisServer;
 use sockeye_tests::{run_client, tests_dir, TestServer};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::task::JoinHandle;
 
-fn factory(redis: &RedisServer) -> RedisAdapterFactory {
-    let config = RedisConfig::new(redis.url.as_str()).with_python_channel("socketio");
-    RedisAdapterFactory::new(config).expect("a valid Redis URL")
+/// The broker of a test.
+enum Broker {
+    Redis(RedisServer),
+    Rabbit(RabbitServer),
 }
 
-/// A Sockeye node on `redis` serving what `sockeye-demo --adapter redis://…` serves: the
-/// demo contract on `/`.
+impl Broker {
+    fn redis() -> Broker {
+        Broker::Redis(RedisServer::start())
+    }
+
+    fn rabbit() -> Broker {
+        Broker::Rabbit(RabbitServer::start())
+    }
+
+    /// The URL python-socketio's managers take.
+    fn python_url(&self) -> String {
+        match self {
+            Broker::Redis(r) => r.url.clone(),
+            Broker::Rabbit(r) => r.amqp_url_vhost_slashes(),
+        }
+    }
+
+    /// `builder` with this broker's adapter, as `sockeye-demo --adapter …` sets it up.
+    fn adapter(&self, builder: SocketIoBuilder) -> SocketIoBuilder {
+        match self {
+            Broker::Redis(r) => {
+                let config = RedisConfig::new(r.url.as_str()).with_python_channel("socketio");
+                builder.adapter(RedisAdapterFactory::new(config).expect("a valid Redis URL"))
+            }
+            Broker::Rabbit(r) => builder.adapter(
+                AmqpAdapterFactory::new(AmqpConfig::new(r.url.as_str())).expect("an AMQP URL"),
+            ),
+        }
+    }
+}
+
+/// A Sockeye node on the broker serving what `sockeye-demo --adapter …` serves: the demo
+/// contract on `/`.
 struct Node {
     url: String,
     io: SocketIo,
@@ -34,8 +68,8 @@ struct Node {
 }
 
 impl Node {
-    async fn start(redis: &RedisServer) -> Node {
-        let (layer, io) = SocketIo::builder().adapter(factory(redis)).build_layer();
+    async fn start(broker: &Broker) -> Node {
+        let (layer, io) = broker.adapter(SocketIo::builder()).build_layer();
         let www = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../www"));
         let app = sockeye::demo::router(&www, &io, layer);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -58,20 +92,27 @@ impl Node {
     }
 }
 
+/// Runs `scenario` of `cluster_workers.py` against one node on `broker`.
+async fn one_node_scenario(broker: Broker, scenario: &str) {
+    let server = Node::start(&broker).await;
+    let url = broker.python_url();
+    let args = ["python/cluster_workers.py", &url, scenario, &server.url];
+    run_client("python3", &args).await;
+    server.stop().await;
+}
+
 /// The README's snippet (run as is, only the URL changed) reaches the client in `my room`
 /// and no other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_redis_manager_snippet_reaches_the_room() {
-    let redis = RedisServer::start();
-    let server = Node::start(&redis).await;
-    let args = [
-        "python/cluster_workers.py",
-        &redis.url,
-        "snippet",
-        &server.url,
-    ];
-    run_client("python3", &args).await;
-    server.stop().await;
+    one_node_scenario(Broker::redis(), "snippet").await;
+}
+
+/// The issue's `KombuManager` snippet (run as is, only the URL changed) reaches the client
+/// in `my room` of a node on RabbitMQ, and no other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_kombu_manager_snippet_reaches_the_room() {
+    one_node_scenario(Broker::rabbit(), "snippet").await;
 }
 
 /// `AsyncRedisManager(write_only=True)`: emits (room, skip_sid, a tuple of arguments, no
@@ -79,16 +120,19 @@ async fn python_redis_manager_snippet_reaches_the_room() {
 /// `enter_room` then an emit to that room, `leave_room`, `close_room`, a disconnect.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_async_redis_manager_emits_and_room_operations() {
-    let redis = RedisServer::start();
-    let server = Node::start(&redis).await;
-    let args = [
-        "python/cluster_workers.py",
-        &redis.url,
-        "async_manager",
-        &server.url,
-    ];
-    run_client("python3", &args).await;
-    server.stop().await;
+    one_node_scenario(Broker::redis(), "async_manager").await;
+}
+
+/// The same through `AsyncAioPikaManager(write_only=True)` on RabbitMQ.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_aio_pika_manager_emits_and_room_operations() {
+    one_node_scenario(Broker::rabbit(), "async_manager").await;
+}
+
+/// The same through the synchronous `KombuManager(write_only=True)` on RabbitMQ.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_kombu_manager_emits_and_room_operations() {
+    one_node_scenario(Broker::rabbit(), "kombu_manager").await;
 }
 
 /// A python-socketio `AsyncServer` with `AsyncRedisManager` and two Sockeye nodes: room
@@ -96,11 +140,22 @@ async fn python_async_redis_manager_emits_and_room_operations() {
 /// room, several rooms) reaches the Sockeye nodes only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_server_and_sockeye_nodes_share_rooms_both_ways() {
-    let redis = RedisServer::start();
-    let node1 = Node::start(&redis).await;
-    let node2 = Node::start(&redis).await;
+    python_server_and_sockeye_nodes(Broker::redis()).await;
+}
+
+/// A python-socketio `AsyncServer` with `AsyncAioPikaManager` and two Sockeye nodes on
+/// RabbitMQ: the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_aio_pika_server_and_sockeye_nodes_share_rooms_both_ways() {
+    python_server_and_sockeye_nodes(Broker::rabbit()).await;
+}
+
+async fn python_server_and_sockeye_nodes(broker: Broker) {
+    let node1 = Node::start(&broker).await;
+    let node2 = Node::start(&broker).await;
+    let url = broker.python_url();
     let mut child = tokio::process::Command::new("python3")
-        .args(["python/cluster_workers.py", &redis.url, "mixed"])
+        .args(["python/cluster_workers.py", &url, "mixed"])
         .args([&node1.url, &node2.url])
         .current_dir(tests_dir())
         .stdout(Stdio::piped())
@@ -167,14 +222,11 @@ async fn python_server_and_sockeye_nodes_share_rooms_both_ways() {
 /// ([`TestServer`]: `/`, `/test`, `/auth`, dynamic ones).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_emits_reach_their_own_namespace() {
-    let redis = RedisServer::start();
-    let server = TestServer::start_with(|b| b.adapter(factory(&redis))).await;
-    let args = [
-        "python/cluster_workers.py",
-        &redis.url,
-        "namespaces",
-        &server.url,
-    ];
-    run_client("python3", &args).await;
-    server.stop().await;
+    for broker in [Broker::redis(), Broker::rabbit()] {
+        let server = TestServer::start_with(|b| broker.adapter(b)).await;
+        let url = broker.python_url();
+        let args = ["python/cluster_workers.py", &url, "namespaces", &server.url];
+        run_client("python3", &args).await;
+        server.stop().await;
+    }
 }

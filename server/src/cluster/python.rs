@@ -276,6 +276,40 @@ mod tests {
         );
     }
 
+    /// The bodies python-socketio 5.18's `KombuManager` and `AsyncAioPikaManager` publish,
+    /// as captured on the wire (tests/python/AMQP_WIRE.md): the same JSON, once.
+    #[test]
+    fn bodies_captured_from_the_amqp_managers_decode() {
+        let snippet = br#"{"method": "emit", "event": "my event", "data": [{"foo": "bar"}], "binary": false, "namespace": "/", "room": "my room", "skip_sid": null, "callback": null, "host_id": "cfe6e532563549e9bae1e7dc44ad13e6"}"#;
+        let Some(Message::Emit {
+            event,
+            args,
+            rooms,
+            host_id,
+            callback,
+            ..
+        }) = decode(snippet)
+        else {
+            panic!("not decoded");
+        };
+        assert_eq!(
+            (event.as_str(), args.as_str()),
+            ("my event", r#"[{"foo":"bar"}]"#)
+        );
+        assert_eq!(rooms, vec!["my room".to_string()]);
+        assert_eq!(host_id.as_deref(), Some("cfe6e532563549e9bae1e7dc44ad13e6"));
+        assert_eq!(callback, None);
+        let binary = br#"{"method": "emit", "event": "bin", "data": [[{"_placeholder": true, "num": 0}], "AAH/"], "binary": true, "namespace": "/", "room": "r", "skip_sid": null, "callback": null, "host_id": "h"}"#;
+        let Some(Message::Emit {
+            args, attachments, ..
+        }) = decode(binary)
+        else {
+            panic!("not decoded");
+        };
+        assert_eq!(args, r#"[{"_placeholder":true,"num":0}]"#);
+        assert_eq!(attachments, vec![Bytes::from_static(&[0, 1, 0xff])]);
+    }
+
     #[test]
     fn kombu_double_encoding_and_callbacks_decode() {
         let inner = r#"{"method": "emit", "event": "e", "data": [1], "namespace": "/n", "room": "sid1", "callback": ["sid1", "/n", 7], "host_id": "h"}"#;
