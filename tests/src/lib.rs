@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod cluster;
+pub mod process;
 pub mod rabbitmq;
 pub mod redis;
 pub mod scenarios;

@@ -10,8 +10,11 @@ use serde_json::json;
 use sockeye::cluster::Emitter;
 use sockeye::Payload;
 use sockeye_tests::cluster::{eventually, sockeye_node, Agent, SockeyeNode};
+use sockeye_tests::process::{demo_binary, Process, TempDir};
 use sockeye_tests::rabbitmq::RabbitServer;
+use sockeye_tests::redis::free_port;
 use sockeye_tests::scenarios::{self, ids, set};
+use sockeye_tests::{run_client, tests_dir};
 
 const SECS_5: Duration = Duration::from_secs(5);
 
@@ -323,4 +326,69 @@ async fn malformed_messages_on_the_exchange_are_dropped() {
         ag.wait(c, "ok", 2).await;
     }
     assert_eq!(ids(&a.io().fetch_sockets().await.unwrap()), set([&c1, &c2]));
+}
+
+/// Two `sockeye-demo --adapter amqp://…` processes (the binary users run): the demo contract
+/// across them (a room's members counted on both, `chat` to the room), and the issue's
+/// `KombuManager` snippet reaching a client of one of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockeye_demo_binaries_on_rabbitmq() {
+    let rabbit = RabbitServer::start();
+    let demo = demo_binary().await;
+    let dir = TempDir::new("amqp-demo");
+    let www = tests_dir().join("../www");
+    let mut nodes = Vec::new();
+    let mut urls = Vec::new();
+    for i in 0..2 {
+        let port = free_port();
+        let mut cmd = tokio::process::Command::new(&demo);
+        cmd.args(["--port", &port.to_string(), "--adapter", &rabbit.url])
+            .arg("--static")
+            .arg(&www)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1");
+        let mut node = Process::spawn(&mut cmd, dir.0.join(format!("node{i}.log")));
+        node.wait_ready("sockeye-demo", port, Some("listening on"))
+            .await;
+        nodes.push(node);
+        urls.push(format!("http://127.0.0.1:{port}"));
+    }
+    // Each node has said hello and heard the other.
+    for node in &nodes {
+        eventually(
+            "the nodes heard each other",
+            Duration::from_secs(10),
+            || async { node.log().contains("a server joined the cluster") },
+        )
+        .await;
+    }
+
+    let ag = Agent::spawn().await;
+    let c1 = ag.client("c1", &urls[0]).await;
+    ag.client("c2", &urls[1]).await;
+    assert_eq!(
+        ag.emit_ack("c1", "join", json!(["room1"])).await,
+        json!({ "room": "room1", "members": 1 })
+    );
+    assert_eq!(
+        ag.emit_ack("c2", "join", json!(["room1"])).await,
+        json!({ "room": "room1", "members": 2 })
+    );
+    ag.emit_ack(
+        "c1",
+        "chat",
+        json!([{ "room": "room1", "text": "over amqp" }]),
+    )
+    .await;
+    let want = json!([{ "room": "room1", "from": c1, "text": "over amqp" }]);
+    for c in ["c1", "c2"] {
+        assert_eq!(ag.wait(c, "chat", 1).await[0], want);
+    }
+
+    let url = rabbit.amqp_url_vhost_slashes();
+    let args = ["python/cluster_workers.py", &url, "snippet", &urls[1]];
+    run_client("python3", &args).await;
+    for node in nodes {
+        node.stop();
+    }
 }
