@@ -28,6 +28,8 @@ Scenarios:
   `KombuManager(url, write_only=True)` (each call in a worker thread; the disconnect is
   published with its `_publish`, as the asyncio managers' `can_disconnect` does: its own
   `can_disconnect` needs a server);
+- `kombu_listener` (AMQP only): a listening `KombuManager` survives Sockeye's own
+  messages on the exchange (see its docstring);
 - `namespaces`: emits to the same room name in `/` and `/test` reach their own namespace;
 - `mixed`: a python-socketio `AsyncServer(client_manager=AsyncRedisManager(url))` (AMQP:
   `AsyncAioPikaManager(url)`; aiohttp, free port) and two Sockeye nodes exchange room broadcasts both ways, each delivered once.
@@ -434,6 +436,67 @@ async def scenario_mixed():
             await cl.sio.disconnect()
     finally:
         await runner.cleanup()
+
+
+async def scenario_kombu_listener():
+    """AMQP only: a *listening* `KombuManager` (a python-socketio `Server`'s) survives
+    whatever Sockeye nodes put on the exchange. Kombu decodes bodies by their properties,
+    and a body it cannot decode makes its listener raise, reconnect on a new queue and
+    lose messages: Sockeye's own messages must be handed over undecoded and ignored.
+    Prints `READY` once the listener gets messages; the Rust test then makes a Sockeye node
+    publish its own messages (native broadcasts, binary, requests, heartbeats), then a
+    write-only manager emits `done`: it must reach this listener, which must have logged
+    no error."""
+    import logging
+    import queue
+
+    handled = queue.Queue()
+    errors = []
+
+    class Errors(logging.Handler):
+        def emit(self, record):
+            if record.levelno >= logging.ERROR:
+                errors.append(record.getMessage())
+
+    logger = logging.getLogger('kombu-listener')
+    logger.addHandler(Errors())
+    logger.setLevel(logging.INFO)
+
+    class Recording(socketio.KombuManager):
+        def _handle_emit(self, message):
+            handled.put(message['event'])
+            super()._handle_emit(message)
+
+    sio = socketio.Server(async_mode='threading', logger=logger,
+                          client_manager=Recording(REDIS_URL, logger=logger))
+    sio.manager.initialize()  # starts its listening thread
+    probe = socketio.KombuManager(REDIS_URL, write_only=True)
+    loop = asyncio.get_running_loop()
+
+    async def seen(event, within):
+        deadline = loop.time() + within
+        while loop.time() < deadline:
+            try:
+                got = await loop.run_in_executor(None, handled.get, True, 0.2)
+            except queue.Empty:
+                continue
+            if got == event:
+                return True
+        return False
+
+    # Its queue is bound once its own probe comes back.
+    for _ in range(50):
+        await loop.run_in_executor(None, functools.partial(probe.emit, 'probe', data=1))
+        if await seen('probe', 0.3):
+            break
+    else:
+        raise AssertionError(f'the kombu listener never got a message; errors: {errors}')
+    print('READY', flush=True)
+    # The Rust side publishes, then answers with a line on stdin when it is done.
+    await loop.run_in_executor(None, sys.stdin.readline)
+    await loop.run_in_executor(None, functools.partial(probe.emit, 'done', data=2))
+    assert await seen('done', WAIT), f'`done` lost; listener errors: {errors}'
+    assert errors == [], errors
 
 
 async def main():

@@ -263,7 +263,10 @@ async fn broker_outage_keeps_local_service_and_recovers() {
     let t0 = Instant::now();
     let fetched = a.io().fetch_sockets().await;
     let fetch_took = t0.elapsed();
-    assert!(fetched.is_err(), "fetch_sockets without a broker: {fetched:?}");
+    assert!(
+        fetched.is_err(),
+        "fetch_sockets without a broker: {fetched:?}"
+    );
     assert!(fetch_took < Duration::from_secs(4), "{fetch_took:?}");
 
     rabbit.restart();

@@ -230,3 +230,85 @@ async fn python_emits_reach_their_own_namespace() {
         server.stop().await;
     }
 }
+
+/// A *listening* python-socketio `KombuManager` (a python `Server`'s) on the exchange while
+/// two Sockeye nodes publish their own messages (broadcasts python's format cannot carry,
+/// binary, cluster requests, heartbeats): it hands them over undecoded and ignores them,
+/// logs no error, and still gets the python emit that follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listening_kombu_manager_survives_sockeye_messages() {
+    let broker = Broker::rabbit();
+    let node1 = Node::start(&broker).await;
+    let node2 = Node::start(&broker).await;
+    let url = broker.python_url();
+    let mut child = tokio::process::Command::new("python3")
+        .args(["python/cluster_workers.py", &url, "kombu_listener"])
+        .current_dir(tests_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python3 runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let stderr = tokio::spawn(async move {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s).await;
+        s
+    });
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let ready = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line == "READY" {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    if ready != Ok(true) {
+        let _ = child.kill().await;
+        panic!(
+            "the python side did not get ready:\n{}",
+            stderr.await.unwrap_or_default()
+        );
+    }
+    // Both nodes count each other: requests go out on the exchange.
+    for node in [&node1, &node2] {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while node.io.server_count().await.ok() != Some(2) {
+            assert!(std::time::Instant::now() < deadline, "no cluster of 2");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let io = &node1.io;
+    io.except("x").emit("excepting", &1).await.expect("emit");
+    io.to(["a", "b"]).emit("two rooms", &2).await.expect("emit");
+    io.volatile().emit("volatile", &3).await.expect("emit");
+    let binary = Payload::one(&json!({ "bin": sockeye::placeholder(0) }))
+        .expect("a payload")
+        .with_attachments(vec![vec![0x93u8, 0xff, 0x00].into()]);
+    io.except("x")
+        .emit_payload("binary", binary)
+        .await
+        .expect("emit");
+    io.fetch_sockets()
+        .await
+        .expect("fetch_sockets across two nodes");
+    io.server_side_emit("ss", &4)
+        .await
+        .expect("server_side_emit");
+    let _ = io.server_side_emit_with_ack("ss", &5).await;
+    tokio::io::AsyncWriteExt::write_all(&mut stdin, b"go\n")
+        .await
+        .expect("python's stdin");
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .expect("the python side finishes within 60 s")
+        .expect("python3 exits");
+    let stderr = stderr.await.unwrap_or_default();
+    assert!(status.success(), "python: {status}\n{stderr}");
+    node1.stop().await;
+    node2.stop().await;
+}
