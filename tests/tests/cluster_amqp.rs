@@ -404,3 +404,24 @@ async fn sockeye_demo_binaries_on_rabbitmq() {
         node.stop();
     }
 }
+
+/// A node that goes away says so: the others stop counting it at once (not three
+/// heartbeats later), and their cluster-wide requests do not wait for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_leaves_is_no_longer_counted() {
+    let rabbit = RabbitServer::start();
+    let (a, b) = two_nodes(&rabbit, SECS_5).await;
+    b.io().close().await;
+    drop(b);
+    let t0 = Instant::now();
+    eventually("A counts itself alone", Duration::from_secs(10), || async {
+        a.io().server_count().await.ok() == Some(1)
+    })
+    .await;
+    let gone = t0.elapsed();
+    // Heartbeats come every second here: silence alone would take 3 s.
+    assert!(gone < Duration::from_millis(1500), "{gone:?}");
+    let t0 = Instant::now();
+    assert!(a.io().fetch_sockets().await.unwrap().is_empty());
+    assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
+}

@@ -116,6 +116,7 @@ enum Kind {
     Response,
     Hello,
     Heartbeat,
+    Bye,
 }
 
 impl Kind {
@@ -126,6 +127,7 @@ impl Kind {
             Kind::Response => "response",
             Kind::Hello => "hello",
             Kind::Heartbeat => "heartbeat",
+            Kind::Bye => "bye",
         }
     }
 
@@ -136,6 +138,7 @@ impl Kind {
             b"response" => Kind::Response,
             b"hello" => Kind::Hello,
             b"heartbeat" => Kind::Heartbeat,
+            b"bye" => Kind::Bye,
             _ => return None,
         })
     }
@@ -377,6 +380,12 @@ impl Node {
         if from == Some(self.uid.as_str()) {
             return;
         }
+        if kind == Kind::Bye {
+            if let Some(from) = from {
+                self.forget(from);
+            }
+            return;
+        }
         if matches!(kind, Kind::Hello | Kind::Heartbeat) {
             if let Some(from) = from {
                 self.heard_from(from);
@@ -404,7 +413,7 @@ impl Node {
             }
             Kind::Request => shared.on_request(body),
             Kind::Response => shared.on_response(body),
-            Kind::Hello | Kind::Heartbeat => {}
+            Kind::Hello | Kind::Heartbeat | Kind::Bye => {}
         }
     }
 
@@ -412,6 +421,13 @@ impl Node {
         let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
         if peers.insert(uid.to_owned(), Instant::now()).is_none() {
             tracing::info!(peer = uid, "amqp: a server joined the cluster");
+        }
+    }
+
+    fn forget(&self, uid: &str) {
+        let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
+        if peers.remove(uid).is_some() {
+            tracing::info!(peer = uid, "amqp: a server left the cluster");
         }
     }
 
@@ -558,10 +574,27 @@ async fn run(node: Weak<Node>, mut stop: oneshot::Receiver<()>) {
                 n.mark_up();
                 delay = Duration::from_millis(100);
                 n.announce(Kind::Hello);
+                let farewell = n.own(Kind::Bye, None, None, None, Vec::new()).ok();
                 drop(n);
                 let error = loop {
                     let delivery = tokio::select! {
                         _ = &mut stop => {
+                            // The others stop counting this server now, not three
+                            // heartbeats later.
+                            if let Some(m) = farewell {
+                                let bye = async {
+                                    let ch = conn.create_channel().await?;
+                                    ch.basic_publish(
+                                        m.exchange,
+                                        m.routing_key,
+                                        BasicPublishOptions::default(),
+                                        &m.payload,
+                                        m.properties,
+                                    )
+                                    .await
+                                };
+                                let _ = tokio::time::timeout(Duration::from_secs(1), bye).await;
+                            }
                             let _ = conn.close(200, "OK".into()).await;
                             return;
                         }
@@ -832,6 +865,7 @@ mod tests {
             Kind::Response,
             Kind::Hello,
             Kind::Heartbeat,
+            Kind::Bye,
         ] {
             assert_eq!(Kind::parse(k.name().as_bytes()), Some(k));
         }
