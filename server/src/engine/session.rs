@@ -305,6 +305,54 @@ pub(crate) fn spawn<P: Protocol>(
     handle
 }
 
+/// Most packets of a polling body handled before the session task yields.
+const SLICE_PACKETS: usize = 256;
+
+/// `body` cut after its `n`-th packet: the first `n` packets, and the rest (None if there
+/// is no more). Sub-slices of `body`, found in one scan.
+fn split_packets(body: &Str, n: usize) -> (Str, Option<Str>) {
+    let sep = sockeye_core::engine::payload::SEPARATOR as u8;
+    let cut = body
+        .as_str()
+        .bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == sep)
+        .nth(n.saturating_sub(1))
+        .map(|(at, _)| at);
+    // The separator is ASCII: both sides lie on character boundaries.
+    match cut.and_then(|at| Some((body.slice(0..at)?, body.slice(at + 1..body.len())?))) {
+        Some((first, rest)) => (first, Some(rest)),
+        None => (body.clone(), None),
+    }
+}
+
+#[cfg(test)]
+mod slicing_tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_cut_after_the_nth_packet_and_nothing_is_lost() {
+        let body = Str::from("a\x1eb\x1ec\x1ed".to_owned());
+        let (first, rest) = split_packets(&body, 2);
+        assert_eq!(first.as_str(), "a\x1eb");
+        let rest = rest.expect("more");
+        assert_eq!(rest.as_str(), "c\x1ed");
+        let (first, rest) = split_packets(&rest, 2);
+        assert_eq!((first.as_str(), rest), ("c\x1ed", None));
+        // Empty parts stay where they were: the machine refuses them as before.
+        let (first, rest) = split_packets(&Str::from("a\x1e".to_owned()), 1);
+        assert_eq!(
+            (first.as_str(), rest.map(|r| r.as_str().to_owned())),
+            ("a", Some(String::new()))
+        );
+        let (first, rest) = split_packets(&Str::from("€\x1e€".to_owned()), 1);
+        assert_eq!(
+            (first.as_str(), rest.map(|r| r.as_str().to_owned())),
+            ("€", Some("€".to_owned()))
+        );
+    }
+}
+
 enum Wake<C> {
     Input(Option<Input<C>>),
     Timeout,
@@ -342,6 +390,10 @@ impl<P: Protocol> SessionTask<P> {
             };
             let now = self.engine.now();
             match wake {
+                Wake::Input(Some(Input::PollPost(body, reply, _permit))) => {
+                    let result = self.poll_post(body).await;
+                    let _ = reply.send(result);
+                }
                 Wake::Input(Some(input)) => self.handle_input(now, input),
                 Wake::Input(None) => self.machine.close(now, CloseReason::ServerShutdown),
                 Wake::Timeout => self.machine.handle_timeout(now),
@@ -374,6 +426,29 @@ impl<P: Protocol> SessionTask<P> {
         tracing::debug!(sid = %self.handle.sid, "session task ended");
     }
 
+    /// A polling body, handed to the machine in slices of at most [`SLICE_PACKETS`]
+    /// packets (cut at record separators), with the events of each slice dispatched and
+    /// the runtime given a turn before the next: a body of many tiny packets neither holds
+    /// a worker thread for long nor is decoded into one vector of all its packets.
+    async fn poll_post(&mut self, body: Str) -> Result<(), EngineError> {
+        let mut rest = body;
+        loop {
+            let (slice, more) = split_packets(&rest, SLICE_PACKETS);
+            let now = self.engine.now();
+            if let Err(e) = self.machine.handle_poll_post(now, slice) {
+                tracing::debug!(sid = %self.handle.sid, "post refused: {e}");
+                return Err(EngineError::BadRequest);
+            }
+            let Some(more) = more else { return Ok(()) };
+            self.pump();
+            if self.closed {
+                return Ok(());
+            }
+            tokio::task::yield_now().await;
+            rest = more;
+        }
+    }
+
     fn handle_input(&mut self, now: Instant, input: Input<P::Command>) {
         match input {
             Input::PollGet(reply) => match self.machine.handle_poll_get(now) {
@@ -383,12 +458,9 @@ impl<P: Protocol> SessionTask<P> {
                     let _ = reply.send(Err(EngineError::BadRequest));
                 }
             },
-            Input::PollPost(body, reply, _permit) => {
-                let result = self.machine.handle_poll_post(now, body).map_err(|e| {
-                    tracing::debug!(sid = %self.handle.sid, "post refused: {e}");
-                    EngineError::BadRequest
-                });
-                let _ = reply.send(result);
+            // Handled in slices by `poll_post`.
+            Input::PollPost(_, reply, _) => {
+                let _ = reply.send(Err(EngineError::BadRequest));
             }
             Input::WsAttach { id, out, reply } => {
                 let ok = self.machine.handle_ws_attach(now).is_ok();
