@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the npm package `sockeye-client` into wasm-client/pkg/ and packs it:
-#   cargo (profile wasm-release) -> wasm-bindgen --target web -> wasm-opt -Oz (if present)
+#   cargo (profile wasm-release) -> wasm-bindgen --target web -> wasm-opt -Oz (npm binaryen)
 #   + js/index.js (the socket.io-client API), js/index.d.ts, js/README.md, package.json
 #   -> npm pack -> wasm-client/pkg/sockeye-client-<version>.tgz
 # Prints a size report (gzip -9 of the .wasm and the JS glue).
@@ -18,26 +18,24 @@ mkdir -p "$PKG"
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
   --out-dir "$PKG" \
   "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/sockeye_wasm.wasm"
-if command -v wasm-opt >/dev/null 2>&1; then
-  # The features rustc's default wasm32 target uses. Old binaryen releases (Debian's 108)
-  # break wasm-bindgen's externref table, so the optimised module is kept only if it still
-  # instantiates (checked in Node).
-  if wasm-opt -Oz --enable-sign-ext --enable-bulk-memory --enable-nontrapping-float-to-int \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$PKG/sockeye_wasm_bg.wasm" -o "$PKG/opt.wasm" 2>/dev/null &&
-    (cd "$PKG" && node --input-type=module -e "
-      import fs from 'node:fs';
-      import { initSync, version } from './sockeye_wasm.js';
-      initSync({ module: fs.readFileSync('opt.wasm') });
-      version();" >/dev/null 2>&1); then
-    mv "$PKG/opt.wasm" "$PKG/sockeye_wasm_bg.wasm"
-  else
-    echo "wasm-opt $(wasm-opt --version | awk '{ print $3 }') cannot optimise this module (too old for its features, or its output does not instantiate): kept wasm-bindgen's" >&2
-    rm -f "$PKG/opt.wasm"
-  fi
-else
-  echo "wasm-opt not found: the .wasm is not size-optimised further" >&2
+# wasm-opt from npm's binaryen, pinned in tools/package.json (scripts/setup.sh runs `npm ci`
+# there). Debian's binaryen (108) is too old for what rustc emits. The features are those of
+# rustc's default wasm32 target (also read from the module's target_features section).
+WASM_OPT="$HERE/tools/node_modules/.bin/wasm-opt"
+if [ ! -x "$WASM_OPT" ]; then
+  echo "missing $WASM_OPT: run scripts/setup.sh (npm ci --prefix wasm-client/tools)" >&2
+  exit 1
 fi
+"$WASM_OPT" -Oz --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
+  --enable-bulk-memory --enable-bulk-memory-opt --enable-reference-types --enable-multivalue \
+  --enable-call-indirect-overlong \
+  "$PKG/sockeye_wasm_bg.wasm" -o "$PKG/sockeye_wasm_bg.wasm"
+# The optimised module must still instantiate with its glue.
+(cd "$PKG" && node --input-type=module -e "
+  import fs from 'node:fs';
+  import { initSync, version } from './sockeye_wasm.js';
+  initSync({ module: fs.readFileSync('sockeye_wasm_bg.wasm') });
+  version();")
 cp "$HERE/js/index.js" "$HERE/js/index.d.ts" "$HERE/js/README.md" "$PKG/"
 sed "s/@VERSION@/$VERSION/" "$HERE/js/package.json" >"$PKG/package.json"
 (cd "$PKG" && npm pack --silent >/dev/null)
