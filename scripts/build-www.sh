@@ -18,7 +18,6 @@ if [ ! -f "$PKG/sockeye_wasm_bg.wasm" ] || [ ! -f "$PKG/index.js" ]; then
 fi
 rm -rf "$OUT"
 mkdir -p "$OUT"
-# What a browser loads: the API module, the wasm-bindgen glue and its snippets, the .wasm.
-cp "$PKG/index.js" "$PKG/sockeye_wasm.js" "$PKG/sockeye_wasm_bg.wasm" "$OUT/"
-if [ -d "$PKG/snippets" ]; then cp -R "$PKG/snippets" "$OUT/"; fi
+# What a browser loads: the module (the API with the wasm-bindgen glue bundled in), the .wasm.
+cp "$PKG/index.js" "$PKG/sockeye_wasm_bg.wasm" "$OUT/"
 echo "www/pkg: $(ls "$OUT" | tr '\n' ' ')"

@@ -12,7 +12,6 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 APT_PACKAGES=(
   chromium        # headless browser tests (wasm client)
   chromium-driver # chromedriver, for wasm-bindgen-test-runner
-  binaryen        # wasm-opt
   redis-server    # Redis adapter tests
   rabbitmq-server # AMQP adapter tests (tests/src/rabbitmq.rs runs it, as user rabbitmq)
   nginx           # the load-balancer test (two nodes behind ip_hash)
@@ -124,6 +123,16 @@ setup_wasm_e2e() {
   fi
 }
 
+# The wasm client's build tools (wasm-client/tools): wasm-opt from npm's binaryen, pinned.
+setup_wasm_tools() {
+  local dir="$ROOT/wasm-client/tools"
+  if [ ! -f "$dir/node_modules/binaryen/package.json" ] ||
+    [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    run "installing binaryen's wasm-opt (npm ci in wasm-client/tools)" \
+      npm ci --prefix "$dir" --no-audit --no-fund
+  fi
+}
+
 # The demo page's browser tests (tests/e2e-demo): playwright-core.
 setup_demo_e2e() {
   local dir="$ROOT/tests/e2e-demo"
@@ -165,6 +174,7 @@ setup_wasm_target
 setup_apt_packages
 setup_node_client
 setup_wasm_e2e
+setup_wasm_tools
 setup_demo_e2e
 setup_bench
 setup_python_client

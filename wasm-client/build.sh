@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the npm package `sockeye-client` into wasm-client/pkg/ and packs it:
-#   cargo (profile wasm-release) -> wasm-bindgen --target web -> wasm-opt -Oz (if present)
-#   + js/index.js (the socket.io-client API), js/index.d.ts, js/README.md, package.json
+#   cargo (profile wasm-release) -> wasm-bindgen --target web -> wasm-opt -Oz (npm binaryen)
+#   -> js/index.js (the socket.io-client API) bundled with wasm-bindgen's glue and minified
+#   (esbuild) into index.js; + sockeye_wasm_bg.wasm, js/index.d.ts, js/README.md, package.json
 #   -> npm pack -> wasm-client/pkg/sockeye-client-<version>.tgz
 # Prints a size report (gzip -9 of the .wasm and the JS glue).
 set -euo pipefail
@@ -15,30 +16,40 @@ VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' "$HERE/Cargo.toml" | head -n 1)"
 cargo build --profile wasm-release --target wasm32-unknown-unknown -p sockeye-wasm
 rm -rf "$PKG"
 mkdir -p "$PKG"
+# wasm-bindgen's output (the glue module and its snippets) goes to a scratch directory: the
+# package ships one bundled module, index.js, next to the .wasm.
+GLUE="$(mktemp -d "${TMPDIR:-/tmp}/sockeye-glue.XXXXXX")"
+trap 'rm -rf "$GLUE"' EXIT
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
-  --out-dir "$PKG" \
+  --out-dir "$GLUE" \
   "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/sockeye_wasm.wasm"
-if command -v wasm-opt >/dev/null 2>&1; then
-  # The features rustc's default wasm32 target uses. Old binaryen releases (Debian's 108)
-  # break wasm-bindgen's externref table, so the optimised module is kept only if it still
-  # instantiates (checked in Node).
-  if wasm-opt -Oz --enable-sign-ext --enable-bulk-memory --enable-nontrapping-float-to-int \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$PKG/sockeye_wasm_bg.wasm" -o "$PKG/opt.wasm" 2>/dev/null &&
-    (cd "$PKG" && node --input-type=module -e "
-      import fs from 'node:fs';
-      import { initSync, version } from './sockeye_wasm.js';
-      initSync({ module: fs.readFileSync('opt.wasm') });
-      version();" >/dev/null 2>&1); then
-    mv "$PKG/opt.wasm" "$PKG/sockeye_wasm_bg.wasm"
-  else
-    echo "wasm-opt $(wasm-opt --version | awk '{ print $3 }') cannot optimise this module (too old for its features, or its output does not instantiate): kept wasm-bindgen's" >&2
-    rm -f "$PKG/opt.wasm"
+# wasm-opt from npm's binaryen and esbuild, pinned in tools/package.json (scripts/setup.sh
+# runs `npm ci` there). Debian's binaryen (108) is too old for what rustc emits.
+TOOLS="$HERE/tools/node_modules/.bin"
+for tool in wasm-opt esbuild; do
+  if [ ! -x "$TOOLS/$tool" ]; then
+    echo "missing $TOOLS/$tool: run scripts/setup.sh (npm ci --prefix wasm-client/tools)" >&2
+    exit 1
   fi
-else
-  echo "wasm-opt not found: the .wasm is not size-optimised further" >&2
-fi
-cp "$HERE/js/index.js" "$HERE/js/index.d.ts" "$HERE/js/README.md" "$PKG/"
+done
+# The features are those of rustc's default wasm32 target (also read from the module's
+# target_features section).
+"$TOOLS/wasm-opt" -Oz --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
+  --enable-bulk-memory --enable-bulk-memory-opt --enable-reference-types --enable-multivalue \
+  --enable-call-indirect-overlong \
+  "$GLUE/sockeye_wasm_bg.wasm" -o "$PKG/sockeye_wasm_bg.wasm"
+# The optimised module must still instantiate with its glue.
+(cd "$GLUE" && node --input-type=module -e "
+  import fs from 'node:fs';
+  import { initSync, version } from './sockeye_wasm.js';
+  initSync({ module: fs.readFileSync(process.argv[1]) });
+  version();" "$PKG/sockeye_wasm_bg.wasm")
+# js/index.js (the socket.io-client API) with the glue it imports, bundled and minified into
+# one ES module (ES2022: top-level await). It loads sockeye_wasm_bg.wasm from its own URL.
+cp "$HERE/js/index.js" "$GLUE/index.js"
+"$TOOLS/esbuild" "$GLUE/index.js" --bundle --format=esm --target=es2022 --minify \
+  --legal-comments=none --log-level=warning --outfile="$PKG/index.js"
+cp "$HERE/js/index.d.ts" "$HERE/js/README.md" "$PKG/"
 sed "s/@VERSION@/$VERSION/" "$HERE/js/package.json" >"$PKG/package.json"
 (cd "$PKG" && npm pack --silent >/dev/null)
 ls "$PKG"/sockeye-client-*.tgz

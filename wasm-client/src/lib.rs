@@ -23,6 +23,12 @@ pub use manager::Manager;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
+/// The global allocator: talc, single-threaded, growing wasm memory as needed. It reuses
+/// freed memory (coalescing neighbours) and is much smaller than std's dlmalloc.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// The version of this package, e.g. `"0.1.0"`.
 #[wasm_bindgen]
 pub fn version() -> String {

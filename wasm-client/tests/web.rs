@@ -111,3 +111,72 @@ async fn unreachable_server_gives_connect_error() {
     assert_eq!(first.get(2).as_string().as_deref(), Some("transport error"));
     assert!(!m.connected("/"));
 }
+
+/// The wasm memory's size in bytes.
+fn memory_bytes() -> u32 {
+    wasm_bindgen::memory()
+        .unchecked_into::<js_sys::WebAssembly::Memory>()
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length()
+}
+
+/// The global allocator reuses freed memory: a long WebSocket session (the core's client,
+/// driven in memory: emits with acks of varied sizes, their acks, server events, binary
+/// attachments) stops growing the wasm memory once warm.
+#[wasm_bindgen_test]
+fn a_long_session_reuses_memory() {
+    use sockeye_core::engine::client::Transmit;
+    use sockeye_core::engine::Frame;
+    use sockeye_core::socket::client::{Client, Config, Event};
+    use sockeye_core::{Bytes, Instant, Str};
+
+    let mut config = Config::default();
+    config.engine = sockeye_core::engine::client::Config::with_transports(&[Transport::WebSocket]);
+    let mut client = Client::new(config, 7);
+    let t = Instant::from_millis(0);
+    let text = |s: String| Frame::Text(Str::from(s));
+    client.connect(t, "/", None).expect("no auth");
+    while client.poll_transmit().is_some() {}
+    client.handle_ws_open(t);
+    let open = r#"0{"sid":"s","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+    client.handle_ws_frame(t, text(open.into())).expect("open");
+    client
+        .handle_ws_frame(t, text(r#"40{"sid":"x"}"#.into()))
+        .expect("connect");
+    while client.poll_event().is_some() {}
+
+    let mut acks = 0u64;
+    let mut round = |r: u32, acks: &mut u64| {
+        for i in 0..500u32 {
+            let n = ((i * 7919 + r * 104_729) % 30_000) as usize + 1;
+            let payload = format!(r#"["e","{}"]"#, "x".repeat(n));
+            let bin = vec![Bytes::from(vec![i as u8; n % 4000])];
+            let id = client
+                .emit_with_ack(t, "/", Str::from(payload.clone()), bin, None)
+                .expect("connected");
+            while let Some(tx) = client.poll_transmit() {
+                assert!(matches!(tx, Transmit::Ws(_)), "{tx:?}");
+            }
+            let mut reply = String::from("43");
+            sockeye_core::decimal::push(&mut reply, id);
+            reply.push_str(&payload);
+            client.handle_ws_frame(t, text(reply)).expect("ack");
+            client
+                .handle_ws_frame(t, text(format!("42{payload}")))
+                .expect("event");
+            while let Some(e) = client.poll_event() {
+                if matches!(e, Event::Ack { .. }) {
+                    *acks += 1;
+                }
+            }
+        }
+    };
+    round(0, &mut acks);
+    let warm = memory_bytes();
+    for r in 1..10 {
+        round(r, &mut acks);
+    }
+    assert_eq!(acks, 5000);
+    assert_eq!(memory_bytes(), warm, "memory grew after warm-up");
+}

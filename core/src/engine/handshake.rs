@@ -1,7 +1,6 @@
 //! The `open` packet's JSON body.
 
-use crate::json;
-use core::fmt::Write;
+use crate::{decimal, json};
 use core::time::Duration;
 
 /// `maxPayload` when the handshake does not say.
@@ -23,6 +22,11 @@ pub struct Handshake {
     pub max_payload: usize,
 }
 
+/// A duration in whole milliseconds (saturating: no handshake interval comes near `u64::MAX`).
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 impl Handshake {
     /// Writes the handshake JSON.
     pub fn to_json(&self) -> String {
@@ -36,14 +40,13 @@ impl Handshake {
             }
             json::write_string(&mut out, u);
         }
-        // Writing to a String cannot fail.
-        let _ = write!(
-            out,
-            "],\"pingInterval\":{},\"pingTimeout\":{},\"maxPayload\":{}}}",
-            self.ping_interval.as_millis(),
-            self.ping_timeout.as_millis(),
-            self.max_payload
-        );
+        out.push_str("],\"pingInterval\":");
+        decimal::push(&mut out, millis(self.ping_interval));
+        out.push_str(",\"pingTimeout\":");
+        decimal::push(&mut out, millis(self.ping_timeout));
+        out.push_str(",\"maxPayload\":");
+        decimal::push(&mut out, self.max_payload as u64);
+        out.push('}');
         out
     }
 

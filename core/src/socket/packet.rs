@@ -5,10 +5,10 @@
 //! The data stays raw JSON text ([`Str`]): decoding reads only the header and checks the data's
 //! shape with the [`crate::json`] scanner; nothing builds a tree.
 
+use crate::decimal;
 use crate::json::{self, JsonError, Kind};
 use crate::Str;
 use bytes::Bytes;
-use core::fmt::Write;
 
 /// Event names the reference parser (`socket.io-parser`) refuses to decode, because they would
 /// collide with the socket's own lifecycle events.
@@ -195,16 +195,16 @@ impl Packet {
         let data = self.data.as_deref().unwrap_or("");
         let mut out = String::with_capacity(self.nsp.len() + data.len() + 24);
         out.push(self.ty.as_char());
-        // Writing to a String cannot fail.
         if self.ty.is_binary() {
-            let _ = write!(out, "{}-", self.attachments.len());
+            decimal::push(&mut out, self.attachments.len() as u64);
+            out.push('-');
         }
         if !self.nsp.is_empty() && self.nsp != "/" {
             out.push_str(&self.nsp);
             out.push(',');
         }
         if let Some(id) = self.id {
-            let _ = write!(out, "{id}");
+            decimal::push(&mut out, id);
         }
         out.push_str(data);
         Str::from(out)
