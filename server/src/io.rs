@@ -165,9 +165,21 @@ impl SocketIo {
             ns.acquire();
             return Some(ns.clone());
         }
+        // A predicate is user code: one that panics refuses the name, and the session that
+        // asked goes on.
+        let accepts = |p: &Predicate| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| p(path))).unwrap_or_else(
+                |_| {
+                    tracing::error!(
+                        "a dyn_ns predicate panicked on {path:?}; the CONNECT is refused"
+                    );
+                    false
+                },
+            )
+        };
         let config = lock::read(&self.0.dynamic)
             .iter()
-            .find(|(p, _)| p(path))
+            .find(|(p, _)| accepts(p))
             .map(|(_, c)| c.clone())?;
         let cap = self.config().limits.dynamic_namespaces;
         let mut map = lock::write(&self.0.namespaces);

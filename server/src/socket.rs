@@ -410,7 +410,21 @@ impl SocketRef {
         if !self.connected() {
             return Err(SendError::Disconnected);
         }
-        self.0.session.command(command).map_err(|e| match e {
+        let bytes = match &command {
+            Command::Emit {
+                data, attachments, ..
+            } => data.len() + attachments.iter().map(bytes::Bytes::len).sum::<usize>(),
+            Command::Ack { payload, .. } => {
+                payload.args.len()
+                    + payload
+                        .attachments
+                        .iter()
+                        .map(bytes::Bytes::len)
+                        .sum::<usize>()
+            }
+            _ => 0,
+        };
+        self.0.session.command(command, bytes).map_err(|e| match e {
             QueueError::Full => SendError::Full,
             QueueError::Closed => SendError::Disconnected,
         })

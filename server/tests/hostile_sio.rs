@@ -368,3 +368,27 @@ async fn acks_no_handler_can_answer_get_an_error() {
         json!([2])
     );
 }
+
+/// A `dyn_ns` predicate that panics refuses that name (the client gets `Invalid
+/// namespace`); the session and its other namespaces go on.
+#[tokio::test(start_paused = true)]
+async fn a_panicking_dyn_ns_predicate_refuses_the_name_and_the_session_goes_on() {
+    let (server, io) = server(SocketIo::builder());
+    io.dyn_ns(
+        |n: &str| {
+            assert!(n != "/boom", "predicate bug");
+            n.starts_with("/dyn-")
+        },
+        |socket: SocketRef| async move { register_echo(&socket) },
+    );
+    let mut client = TestClient::new(&server, ws());
+    client.connected("/", None).await;
+    client.connect("/boom", None).await;
+    assert_eq!(
+        connect_error(&mut client, "/boom").await,
+        json!({ "message": "Invalid namespace" })
+    );
+    echo(&mut client, "/", "still here").await;
+    client.connected("/dyn-1", None).await;
+    echo(&mut client, "/dyn-1", "and here").await;
+}

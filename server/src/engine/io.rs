@@ -61,12 +61,16 @@ impl EngineSocket {
     /// Sends a message (text or binary). Fails if the session is closed, or its queue is
     /// full (the client does not read; the session is then closed).
     pub fn send(&self, message: Message) -> Result<(), QueueError> {
-        self.handle.command(EngineCommand::Send(message))
+        let bytes = match &message {
+            Message::Text(t) => t.len(),
+            Message::Binary(b) => b.len(),
+        };
+        self.handle.command(EngineCommand::Send(message), bytes)
     }
 
     /// Closes the session.
     pub fn close(&self) -> Result<(), QueueError> {
-        self.handle.command(EngineCommand::Close)
+        self.handle.command(EngineCommand::Close, 0)
     }
 
     /// Whether the session has ended.

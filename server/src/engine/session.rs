@@ -115,7 +115,9 @@ pub(crate) enum Input<C> {
         _permit: Option<OwnedSemaphorePermit>,
     },
     Close(CloseReason),
-    Command(C),
+    /// A command of the protocol; the permit holds its bytes (see
+    /// [`SessionHandle::command`]).
+    Command(C, Option<OwnedSemaphorePermit>),
 }
 
 /// Why an input could not be queued for a session.
@@ -178,17 +180,27 @@ impl<C: Send + 'static> SessionHandle<C> {
         }
     }
 
-    /// Queues a command without waiting. A full queue means the client does not keep up:
-    /// the session is closed.
-    pub fn command(&self, command: C) -> Result<(), QueueError> {
-        self.try_input(Input::Command(command), false)
+    /// Queues a command of `bytes` bytes (what it will send) without waiting. It counts in
+    /// the input queue's byte budget, as frames and broadcasts do; a full queue means the
+    /// client does not keep up: the session is closed.
+    pub fn command(&self, command: C, bytes: usize) -> Result<(), QueueError> {
+        let permit = match self.budget.clone().try_acquire_many_owned(permits(bytes)) {
+            Ok(p) => p,
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(QueueError::Closed),
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                tracing::warn!(sid = %self.sid, "session queue over its byte budget; closing the session");
+                self.overflow.notify_one();
+                return Err(QueueError::Full);
+            }
+        };
+        self.try_input(Input::Command(command, Some(permit)), false)
     }
 
     /// Queues a command, waiting for room (for work that must not be lost, e.g. the outcome
     /// of a connect).
     pub async fn command_wait(&self, command: C) -> Result<(), QueueError> {
         self.tx
-            .send(Input::Command(command))
+            .send(Input::Command(command, None))
             .await
             .map_err(|_| QueueError::Closed)
     }
@@ -323,33 +335,6 @@ fn split_packets(body: &Str, n: usize) -> (Str, Option<Str>) {
     match cut.and_then(|at| Some((body.slice(0..at)?, body.slice(at + 1..body.len())?))) {
         Some((first, rest)) => (first, Some(rest)),
         None => (body.clone(), None),
-    }
-}
-
-#[cfg(test)]
-mod slicing_tests {
-    use super::*;
-
-    #[test]
-    fn bodies_are_cut_after_the_nth_packet_and_nothing_is_lost() {
-        let body = Str::from("a\x1eb\x1ec\x1ed".to_owned());
-        let (first, rest) = split_packets(&body, 2);
-        assert_eq!(first.as_str(), "a\x1eb");
-        let rest = rest.expect("more");
-        assert_eq!(rest.as_str(), "c\x1ed");
-        let (first, rest) = split_packets(&rest, 2);
-        assert_eq!((first.as_str(), rest), ("c\x1ed", None));
-        // Empty parts stay where they were: the machine refuses them as before.
-        let (first, rest) = split_packets(&Str::from("a\x1e".to_owned()), 1);
-        assert_eq!(
-            (first.as_str(), rest.map(|r| r.as_str().to_owned())),
-            ("a", Some(String::new()))
-        );
-        let (first, rest) = split_packets(&Str::from("€\x1e€".to_owned()), 1);
-        assert_eq!(
-            (first.as_str(), rest.map(|r| r.as_str().to_owned())),
-            ("€", Some("€".to_owned()))
-        );
     }
 }
 
@@ -495,7 +480,7 @@ impl<P: Protocol> SessionTask<P> {
             // A graceful close on polling waits in the core for the client's next poll,
             // so that it gets the `close` packet (as Node's polling transport does).
             Input::Close(reason) => self.machine.close(now, reason),
-            Input::Command(c) => {
+            Input::Command(c, _permit) => {
                 self.engine
                     .protocol()
                     .on_command(&mut self.state, &mut self.machine, now, c);
@@ -575,5 +560,59 @@ impl<P: Protocol> SessionTask<P> {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Commands count in bytes, not only in number: a task that does not take its inputs
+    /// gets its session closed once they pass the byte budget, far below the queue's count.
+    #[tokio::test]
+    async fn commands_are_bounded_in_bytes() {
+        let (tx, mut rx) = mpsc::channel::<Input<u8>>(1024);
+        let handle = SessionHandle {
+            sid: Str::from_static("s"),
+            tx,
+            overflow: Arc::new(Notify::new()),
+            budget: Arc::new(Semaphore::new(10_000)),
+        };
+        for _ in 0..9 {
+            handle.command(0, 1_000).expect("within the budget");
+        }
+        assert_eq!(handle.command(0, 2_000), Err(QueueError::Full));
+        // The session was told to close.
+        tokio::time::timeout(
+            std::time::Duration::from_secs(1),
+            handle.overflow.notified(),
+        )
+        .await
+        .expect("overflow notified");
+        // Taking an input gives its bytes back.
+        drop(rx.recv().await);
+        handle.command(0, 1_500).expect("room again");
+    }
+
+    #[test]
+    fn bodies_are_cut_after_the_nth_packet_and_nothing_is_lost() {
+        let body = Str::from("a\x1eb\x1ec\x1ed".to_owned());
+        let (first, rest) = split_packets(&body, 2);
+        assert_eq!(first.as_str(), "a\x1eb");
+        let rest = rest.expect("more");
+        assert_eq!(rest.as_str(), "c\x1ed");
+        let (first, rest) = split_packets(&rest, 2);
+        assert_eq!((first.as_str(), rest), ("c\x1ed", None));
+        // Empty parts stay where they were: the machine refuses them as before.
+        let (first, rest) = split_packets(&Str::from("a\x1e".to_owned()), 1);
+        assert_eq!(
+            (first.as_str(), rest.map(|r| r.as_str().to_owned())),
+            ("a", Some(String::new()))
+        );
+        let (first, rest) = split_packets(&Str::from("€\x1e€".to_owned()), 1);
+        assert_eq!(
+            (first.as_str(), rest.map(|r| r.as_str().to_owned())),
+            ("€", Some("€".to_owned()))
+        );
     }
 }
