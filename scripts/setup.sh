@@ -123,6 +123,19 @@ setup_wasm_e2e() {
   fi
 }
 
+# The wasm client everywhere (wasm-client/everywhere): esbuild and Vite as an app uses them,
+# and `ws` (the package's Node WebSocket). Its tests also use wasm-client/e2e's packages.
+setup_wasm_everywhere() {
+  local dir="$ROOT/wasm-client/everywhere"
+  if [ ! -f "$dir/node_modules/vite/package.json" ] ||
+    [ ! -f "$dir/node_modules/ws/package.json" ] ||
+    [ ! -f "$dir/node_modules/esbuild/package.json" ] ||
+    [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    run "installing esbuild, vite and ws (npm ci in wasm-client/everywhere)" \
+      npm ci --prefix "$dir" --no-audit --no-fund
+  fi
+}
+
 # The wasm client's build tools (wasm-client/tools): wasm-opt from npm's binaryen, pinned.
 setup_wasm_tools() {
   local dir="$ROOT/wasm-client/tools"
@@ -174,6 +187,7 @@ setup_wasm_target
 setup_apt_packages
 setup_node_client
 setup_wasm_e2e
+setup_wasm_everywhere
 setup_wasm_tools
 setup_demo_e2e
 setup_bench

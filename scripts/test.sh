@@ -36,6 +36,7 @@ STEPS=(
   wasm_e2e     # the wasm client in headless Chromium against Node socket.io 4.8
   wasm_sockeye # the wasm client in headless Chromium against the sockeye server (sockeye-demo)
   wasm_tarball # the packed tarball installed in a scratch project, same tests in Chromium
+  wasm_everywhere # the tarball in Node (import, require) vs sockeye-demo and socket.io; esbuild, Vite, classic script, CSP in Chromium
   demo_e2e     # the demo page (www/) in headless Chromium: two users against sockeye-demo
   hostile      # sockeye-demo (debug) against hostile clients (tests/hostile, Node): contained, honest echo, RSS
 )
@@ -180,6 +181,20 @@ step_wasm_tarball() {
   SOCKEYE_PKG="$scratch" SOCKEYE_MODULE=sockeye-client wasm_browser_tests
 }
 
+step_wasm_everywhere() {
+  if [ ! -f "$ROOT/wasm-client/pkg/sockeye_wasm_bg.wasm" ]; then
+    echo "missing wasm-client/pkg (did wasm_pkg fail?)"
+    return 1
+  fi
+  cargo build -p sockeye --bin sockeye-demo
+  # The packed tarball (wasm-client/pkg/*.tgz) unpacked into scratch apps under
+  # wasm-client/everywhere/.work/: Node clients with `import` and `require` against
+  # sockeye-demo and Node socket.io 4.8 (each transport); apps built by esbuild and Vite, the
+  # classic script and the ES module under a Content-Security-Policy, in headless Chromium.
+  (cd "$ROOT/wasm-client/everywhere" &&
+    SOCKEYE_DEMO="$TARGET_DIR/debug/sockeye-demo" node --test --test-concurrency=1 node.test.js browser.test.js)
+}
+
 step_demo_e2e() {
   if [ ! -f "$ROOT/wasm-client/pkg/sockeye_wasm_bg.wasm" ]; then
     echo "missing wasm-client/pkg (did wasm_pkg fail?)"
@@ -251,7 +266,7 @@ for step in "${selected[@]}"; do
     failed=1
     n_failed=$((n_failed + 1))
   fi
-  results+=("$(printf '%-14s %-6s %4ds' "$step" "$status" $((SECONDS - start)))")
+  results+=("$(printf '%-16s %-6s %4ds' "$step" "$status" $((SECONDS - start)))")
 done
 
 printf '\n==> summary\n'

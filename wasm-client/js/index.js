@@ -2,9 +2,9 @@
 // The protocol (Engine.IO v4 / Socket.IO v5), transports, reconnection, acks and offline
 // buffering run in WebAssembly (sockeye_wasm.js); this module adds event emitters, JSON and
 // binary placeholders, and ack callbacks.
-import init, { Manager as Engine } from './sockeye_wasm.js';
-
-await init();
+// `Engine` is the wasm Manager as each build loads it (load/web.js in browsers and bundlers,
+// load/node.js in Node; build.sh picks one as ./engine.js).
+import { Engine } from './engine.js';
 
 // Event kinds reported by the wasm Manager (wasm-client/src/events.rs).
 const OPEN = 0, UPGRADE = 1, CONNECT = 2, CONNECT_ERROR = 3, DISCONNECT = 4, EVENT = 5, ACK = 6,

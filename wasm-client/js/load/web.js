@@ -1,0 +1,78 @@
+// How the browser builds (the ES module index.js, bundlers, the classic script) load the wasm:
+// without a top-level `await`, so that the module is usable at once by any bundler target and
+// by a classic <script>. The .wasm is fetched and compiled in the background; until it is
+// ready, `Engine` objects queue their calls and replay them, in order, on the real wasm
+// Manager (the glue's class) as soon as it exists. Nothing here knows the Manager's methods
+// but these two: `emit` returns the ack id the core will assign (ids count from 0 in each
+// namespace, reset when it is left), checked on replay, and `emitVolatile` drops what it is
+// given while nothing is connected.
+import init, { Manager } from './sockeye_wasm.js';
+
+// Where the .wasm is: next to the classic <script> that is running (the classic build, or an
+// app bundled as one, e.g. by esbuild's default format), else next to this ES module (the
+// pattern bundlers such as Vite and webpack turn into an emitted asset).
+const script = typeof document !== 'undefined' && document.currentScript;
+const wasmUrl = script && script.src
+  ? new URL('sockeye_wasm_bg.wasm', script.src)
+  : new URL('sockeye_wasm_bg.wasm', import.meta.url);
+
+let ready = false;
+const waiting = [];
+// Surfaces an error to the page without unwinding through the caller.
+const report = (e) => setTimeout(() => { throw e; });
+
+/** The wasm Manager, or its stand-in until the wasm is ready. */
+export class Engine {
+  constructor(...args) {
+    // A constructor that returns an object yields that object: once ready, the real thing.
+    if (ready) return new Manager(...args);
+    this._a = args;
+    this._q = [];
+    this._ids = new Map();
+    this._r = null;
+    waiting.push(this);
+  }
+}
+
+function queue(e, name, args) {
+  if (name === 'emitVolatile') return false;
+  let id;
+  if (name === 'emit' && args[3]) {
+    id = e._ids.get(args[0]) || 0;
+    e._ids.set(args[0], id + 1);
+  } else if (name === 'disconnect') e._ids.delete(args[0]);
+  else if (name === 'close') e._ids.clear();
+  e._q.push([name, args, id]);
+  return id;
+}
+
+for (const name of Object.getOwnPropertyNames(Manager.prototype)) {
+  const d = Object.getOwnPropertyDescriptor(Manager.prototype, name);
+  if (name === 'constructor' || typeof d.value !== 'function') continue;
+  Engine.prototype[name] = function (...args) {
+    return this._r ? this._r[name](...args) : queue(this, name, args);
+  };
+}
+
+init({ module_or_path: wasmUrl }).then(() => {
+  ready = true;
+  for (const e of waiting.splice(0)) {
+    const r = new Manager(...e._a);
+    // Calls made while replaying (by listeners of events the replay causes) queue behind.
+    for (let i = 0; i < e._q.length; i += 1) {
+      const [name, args, id] = e._q[i];
+      try {
+        const got = r[name](...args);
+        if (id !== undefined && got !== id) {
+          report(new Error(`sockeye-client: ack id ${got} where ${id} was promised`));
+        }
+      } catch (err) {
+        report(err);
+      }
+    }
+    e._r = r;
+    e._q = null;
+  }
+}, (err) => {
+  report(new Error(`sockeye-client: cannot load ${wasmUrl}: ${err && err.message}`));
+});
