@@ -327,6 +327,12 @@ impl Client {
             .is_some_and(|n| n.state == NsState::Connected)
     }
 
+    /// Whether `nsp` is open (connected, or waiting to connect or reconnect):
+    /// socket.io-client's `socket.active`.
+    pub fn is_active(&self, nsp: &str) -> bool {
+        self.namespaces.contains_key(nsp)
+    }
+
     /// The socket id in `nsp`, while connected.
     pub fn sid(&self, nsp: &str) -> Option<&Str> {
         self.namespaces
