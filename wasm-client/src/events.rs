@@ -48,19 +48,41 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = onUpgrade)]
     fn on_upgrade(this: &Listener, transport: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = onClose)]
-    fn on_close(this: &Listener, reason: &str, cause: Option<&str>, context: &JsValue) -> Result<(), JsValue>;
+    fn on_close(
+        this: &Listener,
+        reason: &str,
+        cause: Option<&str>,
+        context: &JsValue,
+    ) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = onOpenFailed)]
     fn on_open_failed(this: &Listener, message: &str, context: &JsValue) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = onConnect)]
     fn on_connect(this: &Listener, nsp: &str, sid: &str, recovered: bool) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = onConnectError)]
-    fn on_connect_error(this: &Listener, nsp: &str, message: &str, data: Option<&str>) -> Result<(), JsValue>;
+    fn on_connect_error(
+        this: &Listener,
+        nsp: &str,
+        message: &str,
+        data: Option<&str>,
+    ) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = onDisconnect)]
     fn on_disconnect(this: &Listener, nsp: &str, reason: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = onEvent)]
-    fn on_event(this: &Listener, nsp: &str, json: &str, attachments: Array, id: Option<f64>) -> Result<(), JsValue>;
+    fn on_event(
+        this: &Listener,
+        nsp: &str,
+        json: &str,
+        attachments: Array,
+        id: Option<f64>,
+    ) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = onAck)]
-    fn on_ack(this: &Listener, nsp: &str, id: f64, json: &str, attachments: Array) -> Result<(), JsValue>;
+    fn on_ack(
+        this: &Listener,
+        nsp: &str,
+        id: f64,
+        json: &str,
+        attachments: Array,
+    ) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = onAckFailed)]
     fn on_ack_failed(this: &Listener, nsp: &str, id: f64, timed_out: bool) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = onSent)]
@@ -99,7 +121,9 @@ fn open_error(error: &ConnectError, cause: &Cause) -> &'static str {
 /// Hands `event` to `to`; `cause` is what the transport last reported (for close and
 /// connection errors).
 pub fn dispatch(to: &Listener, event: Event, cause: &Cause) {
-    let context = cause.as_ref().map_or(JsValue::UNDEFINED, |(_, c)| c.clone());
+    let context = cause
+        .as_ref()
+        .map_or(JsValue::UNDEFINED, |(_, c)| c.clone());
     let r = match event {
         Event::Open => to.on_open(),
         Event::Ping => to.on_ping(),

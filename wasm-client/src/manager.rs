@@ -12,9 +12,9 @@ use crate::time::{now, Timer};
 use crate::transport::polling::{self, RequestOptions};
 use crate::transport::websocket::{Ws, WsEvent};
 use crate::transport::Endpoint;
+use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use core::time::Duration;
 use js_sys::{Array, Uint8Array};
-use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use sockeye_core::engine::client::Transmit;
 use sockeye_core::engine::Transport;
 use sockeye_core::socket::client::{Client, EmitError, Event};
@@ -290,8 +290,16 @@ fn pump(rc: &Rc<RefCell<Inner>>) {
                 }
                 events.push(e);
             }
-            let cause = if events.is_empty() { None } else { me.cause.take() };
-            (events, me.listener.clone().unchecked_into::<Listener>(), cause)
+            let cause = if events.is_empty() {
+                None
+            } else {
+                me.cause.take()
+            };
+            (
+                events,
+                me.listener.clone().unchecked_into::<Listener>(),
+                cause,
+            )
         };
         if events.is_empty() {
             return;
@@ -361,7 +369,11 @@ impl Inner {
                     }
                     Ok(_) => me.client.handle_post_done(now),
                     Err(status) => {
-                        let what = if post { "xhr post error" } else { "xhr poll error" };
+                        let what = if post {
+                            "xhr post error"
+                        } else {
+                            "xhr poll error"
+                        };
                         me.cause = Some((what, status));
                         me.client.handle_poll_error(now);
                     }

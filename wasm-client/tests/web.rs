@@ -74,8 +74,10 @@ fn urls_for_both_transports() {
         e.url(Transport::WebSocket, Some("a b")),
         "wss://example.test/socket.io/?room=a%20b&EIO=4&transport=websocket&sid=a%20b"
     );
-    e.configure(&js(r#"{"path": "/x/", "addTrailingSlash": false, "query": "k=v",
-        "timestampRequests": true, "timestampParam": "ts"}"#));
+    e.configure(&js(
+        r#"{"path": "/x/", "addTrailingSlash": false, "query": "k=v",
+        "timestampRequests": true, "timestampParam": "ts"}"#,
+    ));
     assert_eq!(
         e.url(Transport::WebSocket, None),
         "wss://example.test/x?k=v&EIO=4&transport=websocket&ts=3"

@@ -399,7 +399,8 @@ impl Client {
         let was_open = self.engine_open;
         self.shutdown();
         if was_open {
-            self.events.push_back(Event::Close(CloseReason::ForcedClose));
+            self.events
+                .push_back(Event::Close(CloseReason::ForcedClose));
         }
         self.namespaces_down(DisconnectReason::ForcedClose);
     }

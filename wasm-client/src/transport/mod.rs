@@ -77,9 +77,13 @@ impl Endpoint {
                 if v.is_undefined() {
                     continue;
                 }
-                base.push_str(&String::from(encode_uri_component(&kv.get(0).as_string().unwrap_or_default())));
+                base.push_str(&String::from(encode_uri_component(
+                    &kv.get(0).as_string().unwrap_or_default(),
+                )));
                 base.push('=');
-                let v = v.as_string().unwrap_or_else(|| String::from(js_sys::JsString::from(v)));
+                let v = v
+                    .as_string()
+                    .unwrap_or_else(|| String::from(js_sys::JsString::from(v)));
                 base.push_str(&String::from(encode_uri_component(&v)));
                 base.push('&');
             }
@@ -87,7 +91,9 @@ impl Endpoint {
         base.push_str("EIO=4");
         self.base = base;
         let stamps = read(opts, "timestampRequests").as_bool();
-        let param = read(opts, "timestampParam").as_string().unwrap_or_else(|| "t".into());
+        let param = read(opts, "timestampParam")
+            .as_string()
+            .unwrap_or_else(|| "t".into());
         self.poll_stamp = (stamps != Some(false)).then(|| param.clone());
         self.ws_stamp = (stamps == Some(true)).then_some(param);
     }
@@ -97,7 +103,11 @@ impl Endpoint {
     pub fn url(&mut self, transport: Transport, sid: Option<&str>) -> String {
         let ws = transport == Transport::WebSocket;
         let origin = if ws {
-            ["ws", self.origin.strip_prefix("http").unwrap_or(&self.origin)].concat()
+            [
+                "ws",
+                self.origin.strip_prefix("http").unwrap_or(&self.origin),
+            ]
+            .concat()
         } else {
             self.origin.clone()
         };

@@ -50,8 +50,10 @@ impl Ws {
             (o.borrow_mut())(WsEvent::Frame(frame));
         });
         let o = on.clone();
-        let error = Closure::<dyn FnMut(JsValue)>::new(move |e| (o.borrow_mut())(WsEvent::Error(e)));
-        let close = Closure::<dyn FnMut(JsValue)>::new(move |e| (on.borrow_mut())(WsEvent::Closed(e)));
+        let error =
+            Closure::<dyn FnMut(JsValue)>::new(move |e| (o.borrow_mut())(WsEvent::Error(e)));
+        let close =
+            Closure::<dyn FnMut(JsValue)>::new(move |e| (on.borrow_mut())(WsEvent::Closed(e)));
         socket.set_onopen(Some(open.into_js_value().unchecked_ref()));
         socket.set_onerror(Some(error.into_js_value().unchecked_ref()));
         socket.set_onmessage(Some(message.into_js_value().unchecked_ref()));
