@@ -52,8 +52,8 @@ test('io() without a URL uses the page origin only; a URL without a scheme is ac
     return { nsp: same.nsp, uri: same.io.uri, origin: location.origin, echoed };
   }, { url: server.url, FAST });
   assert.equal(r.nsp, '/');
-  assert.ok(r.uri.startsWith(`${r.origin}/socket.io/?`), r.uri);
-  assert.ok(!r.uri.includes('foo=bar'), r.uri);
+  // As socket.io-client's manager.uri: the origin only.
+  assert.equal(r.uri, r.origin);
   assert.equal(r.echoed, 'no scheme');
 }));
 
@@ -323,3 +323,199 @@ test('garbage from the server becomes connect_error / disconnect events, never a
     await broken.close();
   }
 });
+
+test('socket.auth and io.opts.query changed after connecting are used on reconnection', T, () => withServer(async (page, server) => {
+  const seen = [];
+  server.io.of('/admin').use((socket, next) => { seen.push([socket.handshake.auth.n, socket.handshake.query.v]); next(); });
+  const r = await page.evaluate(async ({ url, FAST }) => {
+    const s = sio.io(`${url}/admin`, { ...FAST, forceNew: true, auth: { token: 'secret' }, query: { v: '1' } });
+    await next(s, 'welcome');
+    s.auth = { token: 'secret', n: 2 };
+    s.io.opts.query = { v: '2' };
+    const again = next(s, 'connect', 15000);
+    s.emit('drop');
+    await again;
+    s.disconnect();
+    return s.connected;
+  }, { url: server.url, FAST });
+  assert.equal(r, false);
+  assert.deepEqual(seen, [[undefined, '1'], [2, '2']]);
+}));
+
+test('socket.connect() reconnects after reconnect_failed and with reconnection: false', T, async () => {
+  const port = await freePort();
+  const page = await newPage();
+  let server;
+  try {
+    const failed = await page.evaluate(async ({ url }) => {
+      window.a = sio.io(url, { forceNew: true, reconnectionAttempts: 1, reconnectionDelay: 50, reconnectionDelayMax: 50 });
+      window.b = sio.io(url, { forceNew: true, reconnection: false });
+      const [errB] = await next(b, 'connect_error');
+      await next(a.io, 'reconnect_failed');
+      return { errB: errB.message, type: errB.type, active: b.active };
+    }, { url: `http://127.0.0.1:${port}` });
+    assert.equal(failed.errB, 'xhr poll error');
+    assert.equal(failed.type, 'TransportError');
+    server = await startSocketIo(port);
+    const r = await page.evaluate(async () => {
+      const up = Promise.all([next(a, 'connect'), next(b, 'connect')]);
+      a.connect();
+      b.connect();
+      await up;
+      const out = [a.connected, b.connected];
+      a.disconnect();
+      b.disconnect();
+      return out;
+    });
+    assert.deepEqual(r, [true, true]);
+  } finally {
+    await page.close();
+    if (server) await server.close();
+  }
+});
+
+test('manager API: engine, open/close, setters and getters, ping and packet events', T, () => withServer(async (page, server) => {
+  const r = await page.evaluate(async ({ url }) => {
+    const m = new sio.Manager(url, { autoConnect: false, reconnectionDelay: 100 });
+    const s = m.socket('/');
+    const log = [];
+    m.on('packet', (p) => log.push(`packet ${p.type}`));
+    m.open();
+    const upgraded = new Promise((res) => m.engine.on('upgrade', (t) => res(t.name)));
+    s.connect();
+    await next(s, 'connect');
+    const engineId = m.engine.id;
+    const upgradedTo = await upgraded;
+    const name = m.engine.transport.name;
+    await next(m, 'ping', 5000);
+    const getters = [m.reconnection(), m.reconnectionAttempts(), m.reconnectionDelay(),
+      m.reconnectionDelayMax(), m.randomizationFactor(), m.timeout()];
+    const chained = m.reconnectionDelay(200).reconnectionDelayMax(300).randomizationFactor(0).timeout(5000) === m;
+    const set = [m.reconnectionDelay(), m.reconnectionDelayMax(), m.randomizationFactor(), m.timeout()];
+    await s.emitWithAck('echo', 1);
+    const [reason] = await new Promise((res) => { s.once('disconnect', (...a) => res(a)); m.close(); });
+    const afterClose = { connected: s.connected, active: s.active };
+    const back = next(s, 'connect');
+    m.open();
+    await back;
+    m.reconnection(false);
+    const off = m.reconnection();
+    s.disconnect();
+    return { engineId, upgradedTo, name, getters, chained, set, reason, afterClose, off, log, connected: s.connected };
+  }, { url: server.url });
+  assert.match(r.engineId, /^[\w-]{20}$/);
+  assert.equal(r.upgradedTo, 'websocket');
+  assert.equal(r.name, 'websocket');
+  assert.deepEqual(r.getters, [true, Infinity, 100, 5000, 0.5, 20000]);
+  assert.equal(r.chained, true);
+  assert.deepEqual(r.set, [200, 300, 0, 5000]);
+  assert.equal(r.reason, 'forced close');
+  assert.deepEqual(r.afterClose, { connected: false, active: true });
+  assert.equal(r.off, false);
+  assert.ok(r.log.includes('packet 0') && r.log.includes('packet 3'), r.log.join());
+}));
+
+test('disconnect descriptions and reconnect_error causes', T, async () => {
+  const port = await freePort();
+  let server = await startSocketIo(port);
+  const page = await newPage();
+  try {
+    await page.evaluate(async ({ url, FAST }) => {
+      window.s = sio.io(url, { ...FAST, transports: ['websocket'], forceNew: true });
+      window.errors = [];
+      s.io.on('reconnect_error', (e) => errors.push(e.message));
+      await next(s, 'connect');
+      window.down = next(s, 'disconnect');
+    }, { url: server.url, FAST });
+    await server.close();
+    const r = await page.evaluate(async () => {
+      const [reason, desc] = await down;
+      await next(s.io, 'reconnect_error');
+      s.disconnect();
+      return { reason, desc: desc && desc.description, errors };
+    });
+    assert.equal(r.reason, 'transport close');
+    assert.equal(r.desc, 'websocket connection closed');
+    assert.equal(r.errors[0], 'websocket error');
+  } finally {
+    await page.close();
+    await server.close();
+  }
+});
+
+test('Blob and File arguments are sent as binary, in call order', T, () => withServer(async (page, server) => {
+  const r = await page.evaluate(async ({ url }) => {
+    const s = sio.io(url, { forceNew: true });
+    await next(s, 'connect');
+    const order = [];
+    const p1 = new Promise((res) => s.emit('echo', new Blob([new Uint8Array([1, 2, 3])]), (b) => { order.push(1); res(b); }));
+    const p2 = new Promise((res) => s.emit('echo', 'after', (v) => { order.push(2); res(v); }));
+    const f = await s.emitWithAck('echo', { file: new File(['hé'], 'a.txt') });
+    const [b, after] = await Promise.all([p1, p2]);
+    s.disconnect();
+    return { b: Array.from(new Uint8Array(b)), after, f: new TextDecoder().decode(f.file), order };
+  }, { url: server.url });
+  assert.deepEqual(r.b, [1, 2, 3]);
+  assert.equal(r.after, 'after');
+  assert.equal(r.f, 'hé');
+  assert.deepEqual(r.order, [1, 2]);
+}));
+
+test('volatile keeps its ack; onAnyOutgoing fires when sent; a full offline buffer is reported', T, () => withServer(async (page, server) => {
+  const r = await page.evaluate(async ({ url }) => {
+    const s = sio.io(url, { forceNew: true, reconnection: false });
+    const out = [];
+    s.onAnyOutgoing((ev, v) => out.push(`${ev} ${v} ${s.connected}`));
+    s.emit('store', 'early');
+    await next(s, 'connect');
+    const acked = await new Promise((res) => s.volatile.emit('echo', 'v', (v) => res(v)));
+    s.io.close();
+    const timedOut = await new Promise((res) => s.volatile.timeout(100).emit('echo', 'dropped', (err) => res(err && err.message)));
+    let full = null;
+    try {
+      for (let i = 0; i < 1100; i++) s.emit('store', i);
+    } catch (e) { full = e.message; }
+    const fullAck = await s.timeout(1000).emitWithAck('echo', 'x').catch((e) => e.message);
+    return { acked, timedOut, full, fullAck, out: out.slice(0, 2) };
+  }, { url: server.url });
+  assert.equal(r.acked, 'v');
+  assert.equal(r.timedOut, 'operation has timed out');
+  assert.equal(r.full, 'offline buffer full');
+  assert.equal(r.fullAck, 'offline buffer full');
+  // The early emit is reported when it goes out (connected by then), not when called.
+  assert.deepEqual(r.out, ['store early true', 'echo v true']);
+}));
+
+test('engine options: timestampRequests, timestampParam, addTrailingSlash, rememberUpgrade', T, () => withServer(async (page, server) => {
+  const urls = [];
+  server.io.engine.on('initial_headers', (_h, req) => urls.push(req.url));
+  const r = await page.evaluate(async ({ url }) => {
+    const a = sio.io(url, { forceNew: true, transports: ['polling'], timestampParam: 'ts', addTrailingSlash: false });
+    await next(a, 'connect');
+    a.disconnect();
+    const b = sio.io(url, { forceNew: true, transports: ['polling'], timestampRequests: false });
+    await next(b, 'connect');
+    b.disconnect();
+    const c = sio.io(url, { forceNew: true, rememberUpgrade: true });
+    await next(c.io, 'upgrade');
+    c.disconnect();
+    const d = sio.io(url, { forceNew: true, rememberUpgrade: true });
+    await next(d, 'connect');
+    const first = d.io.engine.transport.name;
+    d.disconnect();
+    // closeOnBeforeunload: the connection closes silently when the page unloads.
+    const e = sio.io(url, { forceNew: true, closeOnBeforeunload: true });
+    await next(e, 'connect');
+    let heard = 0;
+    e.on('disconnect', () => { heard += 1; });
+    dispatchEvent(new Event('beforeunload'));
+    await new Promise((res) => setTimeout(res, 300));
+    return { first, heard, gone: !e.io.engine.id };
+  }, { url: server.url });
+  const polls = urls.filter((u) => u.includes('transport=polling'));
+  assert.match(polls[0], /^\/socket\.io\?.*ts=/);
+  assert.ok(polls.some((u) => u.startsWith('/socket.io/?') && !/[?&]t=/.test(u)), polls.join('\n'));
+  assert.equal(r.first, 'websocket');
+  assert.equal(r.heard, 0);
+  assert.equal(r.gone, true);
+}, { addTrailingSlash: false }));

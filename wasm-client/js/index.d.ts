@@ -34,7 +34,41 @@ type DecorateAcknowledgements<E> = {
 export interface SocketReservedEvents {
   connect: () => void;
   connect_error: (err: Error & { data?: any }) => void;
-  disconnect: (reason: DisconnectReason, description?: any) => void;
+  disconnect: (reason: DisconnectReason, description?: DisconnectDescription) => void;
+}
+
+/** What the transport said: a `TransportError`, or `{ description, context }` on a close. */
+export type DisconnectDescription = Error | { description: string; context?: unknown };
+
+/** A transport failure (`xhr poll error`, `xhr post error`, `websocket error`). */
+export interface TransportError extends Error {
+  type: 'TransportError';
+  /** The HTTP status (0 for a network error), or the WebSocket's error event. */
+  description: any;
+}
+
+/** A decoded packet (the manager's `packet` event). */
+export interface Packet {
+  type: number;
+  nsp: string;
+  data?: any;
+  id?: number;
+}
+
+/** The Engine.IO connection (`manager.engine`). */
+export interface EngineSocket extends Emitter<{}, EngineReservedEvents> {
+  /** The Engine.IO session id, once open. */
+  readonly id: string | undefined;
+  /** The current transport, while a connection exists. */
+  readonly transport: { name: 'polling' | 'websocket' } | undefined;
+}
+
+/** Events of `manager.engine`. */
+export interface EngineReservedEvents {
+  open: () => void;
+  ping: () => void;
+  upgrade: (transport: { name: 'polling' | 'websocket' }) => void;
+  close: (reason: string, description?: DisconnectDescription) => void;
 }
 
 /** Events a manager emits. */
@@ -42,7 +76,9 @@ export interface ManagerReservedEvents {
   open: () => void;
   upgrade: (transport: string) => void;
   error: (err: Error) => void;
-  close: (reason: string) => void;
+  ping: () => void;
+  packet: (packet: Packet) => void;
+  close: (reason: string, description?: DisconnectDescription) => void;
   reconnect_attempt: (attempt: number) => void;
   reconnect: (attempt: number) => void;
   reconnect_error: (err: Error) => void;
@@ -86,6 +122,16 @@ export interface ManagerOptions {
   timeout: number;
   /** Connect when the socket is created. Default `true`. */
   autoConnect: boolean;
+  /** Start on WebSocket if the page's last connection upgraded to it. Default `false`. */
+  rememberUpgrade: boolean;
+  /** Cache-busting parameter on requests (polling: unless `false`; WebSocket: if `true`). */
+  timestampRequests: boolean;
+  /** Name of the cache-busting parameter. Default `"t"`. */
+  timestampParam: string;
+  /** End the path with a slash (`/socket.io/`). Default `true`. */
+  addTrailingSlash: boolean;
+  /** Close the connection silently (no `disconnect`) when the page unloads. Default `false`. */
+  closeOnBeforeunload: boolean;
 }
 
 /** Options of a socket. */
@@ -139,10 +185,33 @@ export class Manager<
   EmitEvents extends EventsMap = ListenEvents
 > extends Emitter<{}, ManagerReservedEvents> {
   constructor(uri?: string, opts?: Partial<ManagerOptions & SocketOptions>);
-  readonly opts: Partial<ManagerOptions & SocketOptions>;
+  /** The options; `query` (and the others) changed here apply to the next connection. */
+  opts: Partial<ManagerOptions & SocketOptions>;
   readonly nsps: Record<string, Socket<ListenEvents, EmitEvents>>;
-  /** The current transport, while connected. */
+  /** The server's origin. */
+  readonly uri: string;
+  /** The Engine.IO connection (a new one per connection attempt). */
+  readonly engine: EngineSocket;
+  /** The current transport, while connected (a Sockeye extension). */
   readonly transport: 'polling' | 'websocket' | undefined;
+  /** Opens the connection if there is none; `fn(err?)` once it opens or fails. */
+  open(fn?: (err?: Error) => void): this;
+  connect(fn?: (err?: Error) => void): this;
+  /** Closes the connection; the sockets stay (disconnected, `forced close`), no reconnection. */
+  close(): this;
+  disconnect(): this;
+  reconnection(): boolean;
+  reconnection(v: boolean): this;
+  reconnectionAttempts(): number;
+  reconnectionAttempts(v: number): this;
+  reconnectionDelay(): number;
+  reconnectionDelay(v: number): this;
+  reconnectionDelayMax(): number;
+  reconnectionDelayMax(v: number): this;
+  randomizationFactor(): number;
+  randomizationFactor(v: number): this;
+  timeout(): number;
+  timeout(v: number): this;
   /** The socket of a namespace, created on first use. */
   socket(nsp: string, opts?: Partial<SocketOptions>): Socket<ListenEvents, EmitEvents>;
 }
@@ -155,13 +224,13 @@ export class Socket<
   readonly io: Manager<ListenEvents, EmitEvents>;
   readonly nsp: string;
   /** The session id, while connected. */
-  id: string | undefined;
-  connected: boolean;
+  readonly id: string | undefined;
+  readonly connected: boolean;
   readonly disconnected: boolean;
   /** Whether the last connection recovered the previous session's state. */
   recovered: boolean;
   /** Whether the socket will (re)connect on its own. */
-  active: boolean;
+  readonly active: boolean;
   auth: SocketOptions['auth'];
 
   connect(): this;

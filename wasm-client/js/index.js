@@ -6,29 +6,25 @@
 // load/node.js in Node; build.sh picks one as ./engine.js).
 import { Engine } from './engine.js';
 
-// Event kinds reported by the wasm Manager (wasm-client/src/events.rs).
-const OPEN = 0, UPGRADE = 1, CONNECT = 2, CONNECT_ERROR = 3, DISCONNECT = 4, EVENT = 5, ACK = 6,
-  ACK_FAILED = 7, CLOSE = 8, RECONNECT_ATTEMPT = 9, RECONNECT = 10, RECONNECT_ERROR = 11,
-  RECONNECT_FAILED = 12, AUTH_REQUEST = 13;
-
 /** Socket.IO protocol revision. */
 export const protocol = 5;
 
 const RESERVED = new Set(['connect', 'connect_error', 'disconnect', 'disconnecting',
   'newListener', 'removeListener']);
 
-// Surfaces a listener's exception to the page without unwinding through the wasm caller.
-const report = (e) => setTimeout(() => { throw e; });
+const isBlob = (v) => typeof Blob !== 'undefined' && v instanceof Blob;
+const isBinary = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v) || isBlob(v);
 
-const isBinary = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
-
-/** `[json, attachments]`: binary values become `{"_placeholder":true,"num":n}`. */
+/**
+ * `[json, attachments]`: binary values become `{"_placeholder":true,"num":n}`; attachments
+ * are `Uint8Array`s, or `Blob`s still to be read.
+ */
 function encode(args) {
   const att = [];
   const json = JSON.stringify(args, (_k, v) => {
     if (!isBinary(v)) return v;
-    att.push(v instanceof ArrayBuffer ? new Uint8Array(v)
-      : new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    att.push(ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
+      : isBlob(v) ? v : new Uint8Array(v));
     return { _placeholder: true, num: att.length - 1 };
   });
   return [json, att];
@@ -39,6 +35,11 @@ function decode(json, att) {
   const parsed = JSON.parse(json, (_k, v) => (v && v._placeholder === true
     && typeof v.num === 'number' && att[v.num] ? att[v.num].buffer : v));
   return Array.isArray(parsed) ? parsed : [];
+}
+
+/** socket.io-client's `TransportError`: `xhr poll error`, `websocket error`, ... */
+function transportError(message, description) {
+  return Object.assign(new Error(message), { type: 'TransportError', description });
 }
 
 /** A minimal event emitter (component-emitter's API, as socket.io-client uses). */
@@ -67,7 +68,8 @@ class Emitter {
   listeners(ev) { return (this._l.get(ev) || []).slice(); }
   hasListeners(ev) { return this.listeners(ev).length > 0; }
   emitReserved(ev, ...args) {
-    for (const fn of this.listeners(ev)) fn.apply(this, args);
+    // Silenced by `closeOnBeforeunload` while the page unloads.
+    if (!(this.io || this)._quiet) for (const fn of this.listeners(ev)) fn.apply(this, args);
     return true;
   }
 }
@@ -85,66 +87,207 @@ function parseUri(uri) {
     uri = uri.charAt(1) === '/' ? `${loc ? loc.protocol : 'https:'}${uri}` : `${loc ? loc.host : 'localhost'}${uri}`;
   }
   if (!/^(https?|wss?):\/\//.test(uri)) uri = `${loc ? `${loc.protocol}//` : 'https://'}${uri}`;
-  const url = new URL(uri);
-  if (url.protocol === 'ws:') url.protocol = 'http:';
-  if (url.protocol === 'wss:') url.protocol = 'https:';
-  return url;
+  return new URL(uri);
 }
 
 /**
- * One connection to a Socket.IO server, shared by the sockets of its namespaces.
+ * The Engine.IO connection as socket.io-client's `manager.engine` shows it: `id`,
+ * `transport.name`, and the events `open`, `ping`, `upgrade`, `close`. A new one per
+ * (re)connection attempt.
+ */
+class EngineSocket extends Emitter {
+  constructor(io) { super(); this.io = io; }
+  get id() { return this.io._e.sid(); }
+  get transport() { const name = this.io._e.transport(); return name && { name }; }
+}
+
+/**
+ * One connection to a Socket.IO server, shared by the sockets of its namespaces. Its
+ * `on*` methods receive the wasm Manager's events (wasm-client/src/events.rs).
  */
 export class Manager extends Emitter {
   constructor(uri, opts) {
     super();
     if (uri && typeof uri === 'object') { opts = uri; uri = undefined; }
-    opts = Object.assign({ path: '/socket.io' }, opts);
+    opts = opts || {};
+    opts.path = opts.path || '/socket.io';
     this.opts = opts;
     this.nsps = {};
     const url = parseUri(uri);
-    const query = new URLSearchParams(url.search);
-    const q = typeof opts.query === 'string' ? new URLSearchParams(opts.query) : opts.query;
-    for (const [k, v] of (q instanceof URLSearchParams ? q : Object.entries(q || {}))) {
-      query.set(k, v);
-    }
-    query.set('EIO', '4');
-    this.uri = `${url.protocol}//${url.host}${opts.path.replace(/\/$/, '')}/?${query}`;
+    // As socket.io-client: the URL's query is used when the options have none.
+    if (url.search && !opts.query) opts.query = url.search.slice(1);
+    this.uri = `${url.protocol}//${url.host}`;
+    this.engine = new EngineSocket(this);
     const r = crypto.getRandomValues(new Uint32Array(2));
-    const seed = r[0] * 2 ** 21 + (r[1] >>> 11);
-    this._e = new Engine(this.uri, opts, seed, (k, n, a, b, c) => {
-      try { this._on(k, n, a, b, c); } catch (e) { report(e); }
-    });
+    this._e = new Engine(this.uri, opts, r[0] * 2 ** 21 + (r[1] >>> 11), this);
+    if (opts.closeOnBeforeunload && typeof addEventListener === 'function') {
+      // As engine.io-client: the connection closes silently (no `disconnect`) on unload.
+      addEventListener('beforeunload', () => { this._quiet = true; this._e.close(); });
+    }
+    if (opts.autoConnect !== false) this.open();
   }
 
   /** The socket of namespace `nsp` (created on first use). */
   socket(nsp, opts) {
-    if (!this.nsps[nsp]) this.nsps[nsp] = new Socket(this, nsp, opts);
-    return this.nsps[nsp];
+    const s = this.nsps[nsp];
+    if (!s) return (this.nsps[nsp] = new Socket(this, nsp, opts));
+    if (this.opts.autoConnect !== false && !s.active) s.connect();
+    return s;
   }
+
+  /** Opens the connection if there is none; `fn(err?)` when it opens or fails. */
+  open(fn) {
+    if (fn) {
+      const done = (err) => { this.off('open', done).off('error', done); fn(err); };
+      this.on('open', done).on('error', done);
+    }
+    this._e.open();
+    return this;
+  }
+
+  /** Closes the connection (the sockets stay, disconnected; no reconnection). */
+  close() { this._e.close(); return this; }
 
   /** The current transport (`"polling"` or `"websocket"`), if connected. */
   get transport() { return this._e.transport(); }
 
-  _on(kind, nsp, a, b, c) {
-    switch (kind) {
-      case OPEN: this.emitReserved('open'); break;
-      case UPGRADE: this.emitReserved('upgrade', this.transport); break;
-      case CLOSE: this.emitReserved('close', a); break;
-      case RECONNECT_ATTEMPT: this.emitReserved('reconnect_attempt', a); break;
-      case RECONNECT: this.emitReserved('reconnect', a); break;
-      case RECONNECT_ERROR: this.emitReserved('reconnect_error', new Error('reconnect error')); break;
-      case RECONNECT_FAILED: this.emitReserved('reconnect_failed'); break;
-      default: {
-        const s = this.nsps[nsp];
-        if (kind === CONNECT_ERROR && b === undefined) this.emitReserved('error', new Error(a));
-        if (s) s._on(kind, a, b, c);
-      }
+  _opt(key, v, def) {
+    if (v === undefined) return this.opts[key] == null ? def : this.opts[key];
+    this.opts[key] = v;
+    this._e.reconfigure(this.opts);
+    return this;
+  }
+
+  reconnection(v) { return this._opt('reconnection', v, true); }
+  reconnectionAttempts(v) { return v === undefined ? this.opts.reconnectionAttempts || Infinity : this._opt('reconnectionAttempts', v); }
+  reconnectionDelay(v) { return this._opt('reconnectionDelay', v, 1000); }
+  reconnectionDelayMax(v) { return this._opt('reconnectionDelayMax', v, 5000); }
+  randomizationFactor(v) { return this._opt('randomizationFactor', v, 0.5); }
+  timeout(v) { return this._opt('timeout', v, 20000); }
+
+  /** Emits socket.io-client's `packet` event (a decoded packet) if anyone listens. */
+  _packet(type, nsp, data, id) {
+    if (this.hasListeners('packet')) this.emitReserved('packet', { type, nsp, data, id });
+  }
+
+  onOpen() { this.engine.emitReserved('open'); this.emitReserved('open'); }
+  onPing() { this.engine.emitReserved('ping'); this.emitReserved('ping'); }
+  onUpgrade(name) {
+    this.engine.emitReserved('upgrade', this.engine.transport);
+    this.emitReserved('upgrade', name);
+  }
+  onClose(reason, cause, context) {
+    const desc = reason === 'transport error' ? transportError(cause, context)
+      : reason === 'transport close' ? { description: cause || 'transport closed by the server', context }
+        : undefined;
+    this._desc = desc;
+    if (desc instanceof Error) this.emitReserved('error', desc);
+    this.engine.emitReserved('close', reason, desc);
+    this.emitReserved('close', reason, desc);
+  }
+  onOpenFailed(message, context) {
+    this._err = message === 'timeout' || message === 'parse error' ? new Error(message)
+      : transportError(message, context);
+    this.emitReserved('error', this._err);
+  }
+  onConnect(nsp, sid, recovered) {
+    const s = this.nsps[nsp];
+    this._packet(0, nsp, { sid }, undefined);
+    if (!s) return;
+    s.recovered = recovered;
+    s._drain(true);
+    s.emitReserved('connect');
+  }
+  onConnectError(nsp, message, data) {
+    const s = this.nsps[nsp];
+    let err = this._err || new Error(message);
+    if (data !== undefined) {
+      // A server refusal: {"message": ..., "data": ...}. The namespace stays down.
+      err = new Error(data);
+      try {
+        const p = JSON.parse(data);
+        err.message = p && p.message !== undefined ? p.message : data;
+        if (p && p.data !== undefined) err.data = p.data;
+      } catch (_) { /* not JSON: the raw text is the message */ }
+      this._packet(4, nsp, { message: err.message, data: err.data }, undefined);
     }
+    if (s) s.emitReserved('connect_error', err);
+  }
+  onDisconnect(nsp, reason) {
+    const s = this.nsps[nsp];
+    if (reason === 'io server disconnect') this._packet(1, nsp, undefined, undefined);
+    if (s) {
+      s.emitReserved('disconnect', reason,
+        reason === 'transport close' || reason === 'transport error' ? this._desc : undefined);
+    }
+  }
+  onEvent(nsp, json, att, id) {
+    const s = this.nsps[nsp];
+    const args = decode(json, att);
+    this._packet(att.length ? 5 : 2, nsp, args.slice(), id);
+    if (!s) return;
+    if (id !== undefined) {
+      let sent = false;
+      args.push((...res) => {
+        if (sent) return;
+        sent = true;
+        const [j, a] = encode(res);
+        try { this._e.ack(nsp, id, j, a); } catch (_) { /* disconnected */ }
+      });
+    }
+    for (const fn of s._any.slice()) fn.apply(s, args);
+    s.emitReserved(...args);
+  }
+  onAck(nsp, id, json, att) {
+    const args = decode(json, att);
+    this._packet(att.length ? 6 : 3, nsp, args.slice(), id);
+    const s = this.nsps[nsp];
+    const entry = s && s.acks.get(id);
+    if (!entry) return;
+    s.acks.delete(id);
+    if (entry.withError) args.unshift(null);
+    entry.ack.apply(s, args);
+  }
+  onAckFailed(nsp, id, timedOut) {
+    const s = this.nsps[nsp];
+    const entry = s && s.acks.get(id);
+    if (!entry) return;
+    s.acks.delete(id);
+    if (entry.withError) {
+      entry.ack.call(s, new Error(timedOut ? 'operation has timed out' : 'socket has been disconnected'));
+    }
+  }
+  onSent(nsp, json, att) {
+    const s = this.nsps[nsp];
+    if (s && s._anyOut.length) s._out(decode(json, att));
+  }
+  onReconnectAttempt(n) {
+    this.engine = new EngineSocket(this);
+    this.emitReserved('reconnect_attempt', n);
+  }
+  onReconnect(n) { this.emitReserved('reconnect', n); }
+  onReconnectError() { this.emitReserved('reconnect_error', this._err); }
+  onReconnectFailed() { this.emitReserved('reconnect_failed'); }
+  onAuthRequest(nsp) {
+    const s = this.nsps[nsp];
+    const give = (auth) => {
+      try {
+        this._e.provideAuth(nsp, auth == null ? undefined : JSON.stringify(auth));
+      } catch (e) {
+        if (s) s.emitReserved('connect_error', new Error(String(e)));
+      }
+    };
+    // `socket.auth` as it is now: a function is asked, an object is sent (both may have
+    // changed since the last connection, as in socket.io-client).
+    const auth = s && s.auth;
+    if (typeof auth === 'function') auth(give);
+    else give(auth);
   }
 }
 
 /**
- * A namespace of a connection: socket.io-client's `Socket`.
+ * A namespace of a connection: socket.io-client's `Socket`. Its state (`connected`, `id`,
+ * `active`) is read from the wasm Manager.
  */
 export class Socket extends Emitter {
   constructor(io, nsp, opts) {
@@ -152,12 +295,9 @@ export class Socket extends Emitter {
     this.io = io;
     this.nsp = nsp;
     this.auth = opts && opts.auth !== undefined ? opts.auth : io.opts.auth;
-    opts = opts || {};
-    this.connected = false;
     this.recovered = false;
-    this.id = undefined;
-    this.active = false;
     this.flags = {};
+    // Ack callbacks by id (ids, timeouts and failures are the core's).
     this.acks = new Map();
     this._any = [];
     this._anyOut = [];
@@ -166,24 +306,20 @@ export class Socket extends Emitter {
     // With `retries`: emits waiting for their ack, one in flight at a time.
     this._opts = Object.assign({}, io.opts, opts);
     this._queue = [];
+    // The last emit still reading a Blob: later emits wait for it (emit order is call order).
+    this._wait = null;
     if (io.opts.autoConnect !== false) this.connect();
   }
 
+  get connected() { return this.io._e.connected(this.nsp); }
   get disconnected() { return !this.connected; }
+  get id() { return this.io._e.id(this.nsp); }
+  get active() { return this.io._e.active(this.nsp); }
 
-  /** Connects the namespace (and the connection, if needed). */
+  /** Connects the namespace (and the connection, if needed, even after it gave up). */
   connect() {
-    if (this.active) return this;
-    this.active = true;
-    try {
-      // An auth callback is asked again before every (re)connection, as in socket.io-client.
-      if (typeof this.auth === 'function') this.io._e.connect_with_auth_request(this.nsp);
-      else this.io._e.connect(this.nsp, this.auth == null ? undefined : JSON.stringify(this.auth));
-    } catch (e) {
-      this.active = false;
-      this.emitReserved('connect_error', new Error(String(e)));
-      return this;
-    }
+    if (this.connected) return this;
+    this.io._e.connect(this.nsp);
     const pre = this._pre;
     this._pre = [];
     for (const [args, flags] of pre) this._emit(args, flags);
@@ -192,9 +328,7 @@ export class Socket extends Emitter {
 
   /** Leaves the namespace; the connection closes when no namespace is left. */
   disconnect() {
-    this.active = false;
     this.io._e.disconnect(this.nsp);
-    this.connected = false;
     return this;
   }
 
@@ -256,119 +390,54 @@ export class Socket extends Emitter {
   /** The next emit's ack fails after `ms` milliseconds (the callback gets an error first). */
   timeout(ms) { this.flags.timeout = ms; return this; }
 
-  /** The next emit is dropped unless connected now. */
+  /** The next emit is dropped unless connected now (its ack callback is kept). */
   get volatile() { this.flags.volatile = true; return this; }
 
   /** Accepted for compatibility; compression is the transport's business. */
   compress() { return this; }
 
   _emit(args, flags) {
-    if (!this.active && !this.io._e.connected(this.nsp)) {
+    if (!this.active && !this.connected) {
       this._pre.push([args, flags]);
       return;
     }
-    let ack = typeof args[args.length - 1] === 'function' ? args.pop() : undefined;
-    for (const fn of this._anyOut.slice()) fn.apply(this, args);
+    const ack = typeof args[args.length - 1] === 'function' ? args.pop() : undefined;
     const [json, att] = encode(args);
+    if (!this._wait && !att.some(isBlob)) {
+      this._send(args, json, att, ack, flags);
+      return;
+    }
+    // Blobs are read first (as socket.io-client's parser hands them to the transport whole);
+    // this emit, and every later one, waits its turn.
+    const p = (this._wait || Promise.resolve())
+      .then(() => Promise.all(att.map((a) => (isBlob(a) ? a.arrayBuffer().then((b) => new Uint8Array(b)) : a))))
+      .then((list) => {
+        if (this._wait === p) this._wait = null;
+        this._send(args, json, list, ack, flags);
+      });
+    this._wait = p;
+  }
+
+  _send(args, json, att, ack, flags) {
     const e = this.io._e;
-    if (flags.volatile) {
-      e.emitVolatile(this.nsp, json, att);
-      return;
-    }
-    if (!ack) {
-      try { e.emit(this.nsp, json, att, false, -1); } catch (err) { /* buffer full: dropped */ }
-      return;
-    }
+    const now = e.connected(this.nsp);
     const timeout = flags.timeout !== undefined ? flags.timeout : this._opts.ackTimeout;
     const withError = flags.withError || timeout !== undefined;
     try {
-      const id = e.emit(this.nsp, json, att, true, timeout === undefined ? -1 : timeout);
-      this.acks.set(id, { ack, withError });
+      const id = e.emit(this.nsp, json, att, !!ack, ack && timeout !== undefined ? timeout : -1, !!flags.volatile);
+      if (ack) this.acks.set(id, { ack, withError });
     } catch (err) {
-      if (withError) ack.call(this, new Error(String(err)));
+      // The offline buffer is full (or the namespace was closed meanwhile).
+      const error = new Error(String(err));
+      if (ack && withError) ack.call(this, error);
+      else throw error;
+      return;
     }
+    // Sent now (a buffered emit is reported by `onSent` when it goes out).
+    if (now) this._out(args);
   }
 
-  _on(kind, a, b, c) {
-    switch (kind) {
-      case AUTH_REQUEST:
-        this.auth((auth) => {
-          try {
-            this.io._e.provide_auth(this.nsp, auth == null ? undefined : JSON.stringify(auth));
-          } catch (e) {
-            this.emitReserved('connect_error', new Error(String(e)));
-          }
-        });
-        break;
-      case CONNECT:
-        this.connected = true;
-        this.id = a;
-        this.recovered = b;
-        this._drain(true);
-        this.emitReserved('connect');
-        break;
-      case CONNECT_ERROR: {
-        const err = new Error(a);
-        if (b !== undefined) {
-          // A server refusal: {"message": ..., "data": ...}. The namespace stays down.
-          this.active = false;
-          try {
-            const p = JSON.parse(b);
-            err.message = p && p.message !== undefined ? p.message : b;
-            if (p && p.data !== undefined) err.data = p.data;
-          } catch (_) { err.message = b; }
-        }
-        this.emitReserved('connect_error', err);
-        break;
-      }
-      case DISCONNECT:
-        this.connected = false;
-        this.id = undefined;
-        if (a === 'io server disconnect' || a === 'io client disconnect') this.active = false;
-        // As socket.io-client: acks sent on the lost connection will not come.
-        for (const [id, entry] of this.acks) {
-          this.acks.delete(id);
-          if (entry.withError) entry.ack.call(this, new Error('socket has been disconnected'));
-        }
-        this.emitReserved('disconnect', a);
-        break;
-      case EVENT: {
-        const args = decode(a, b);
-        if (c !== undefined) {
-          let sent = false;
-          args.push((...res) => {
-            if (sent) return;
-            sent = true;
-            const [json, att] = encode(res);
-            try { this.io._e.ack(this.nsp, c, json, att); } catch (_) { /* disconnected */ }
-          });
-        }
-        for (const fn of this._any.slice()) fn.apply(this, args);
-        this.emitReserved(...args);
-        break;
-      }
-      case ACK: {
-        const entry = this.acks.get(a);
-        if (!entry) break;
-        this.acks.delete(a);
-        const args = decode(b, c);
-        if (entry.withError) args.unshift(null);
-        entry.ack.apply(this, args);
-        break;
-      }
-      case ACK_FAILED: {
-        const entry = this.acks.get(a);
-        if (!entry) break;
-        this.acks.delete(a);
-        if (entry.withError) {
-          entry.ack.call(this, new Error(b === 'timeout' ? 'operation has timed out'
-            : 'socket has been disconnected'));
-        }
-        break;
-      }
-      default:
-    }
-  }
+  _out(args) { for (const fn of this._anyOut.slice()) fn.apply(this, args); }
 
   /** Listens to every incoming event: `fn(event, ...args)`. */
   onAny(fn) { this._any.push(fn); return this; }
@@ -378,7 +447,7 @@ export class Socket extends Emitter {
   offAny(fn) { this._any = fn ? this._any.filter((f) => f !== fn) : []; return this; }
   /** The catch-all listeners. */
   listenersAny() { return this._any.slice(); }
-  /** Listens to every outgoing event. */
+  /** Listens to every outgoing event, as it is sent. */
   onAnyOutgoing(fn) { this._anyOut.push(fn); return this; }
   /** `onAnyOutgoing`, first in line. */
   prependAnyOutgoing(fn) { this._anyOut.unshift(fn); return this; }
@@ -389,6 +458,8 @@ export class Socket extends Emitter {
 }
 Socket.prototype.open = Socket.prototype.connect;
 Socket.prototype.close = Socket.prototype.disconnect;
+Manager.prototype.connect = Manager.prototype.open;
+Manager.prototype.disconnect = Manager.prototype.close;
 
 const cache = {};
 

@@ -1,144 +1,173 @@
-//! Core events to JavaScript: each [`Event`] becomes one call of the manager's callback,
-//! `on(kind, nsp, a, b, c)`, with `kind` one of the constants below.
+//! Core events to JavaScript: the typed set a manager reports, one method of its
+//! [`Listener`] per event (in `js/index.js`, the `Manager` class implements them).
 //!
-//! | kind | event | `a` | `b` | `c` |
-//! |---|---|---|---|---|
-//! | [`OPEN`] | the connection opened | | | |
-//! | [`UPGRADE`] | moved to WebSocket | | | |
-//! | [`CONNECT`] | `nsp` connected | sid | recovered (bool) | |
-//! | [`CONNECT_ERROR`] | `nsp` could not connect | message | raw JSON of a server refusal | |
-//! | [`DISCONNECT`] | `nsp` disconnected | reason | | |
-//! | [`EVENT`] | an event | raw JSON array | attachments (`Uint8Array[]`) | ack id or `undefined` |
-//! | [`ACK`] | an ack arrived | ack id | raw JSON array | attachments |
-//! | [`ACK_FAILED`] | an ack will not come | ack id | `"timeout"` / `"disconnected"` | |
-//! | [`CLOSE`] | the connection closed | reason | | |
-//! | [`RECONNECT_ATTEMPT`] | a reconnection attempt starts | attempt | | |
-//! | [`RECONNECT`] | reconnected | attempts | | |
-//! | [`RECONNECT_ERROR`] | a reconnection attempt failed | | | |
-//! | [`RECONNECT_FAILED`] | reconnection gave up | | | |
-//! | [`AUTH_REQUEST`] | `nsp` is about to connect: answer with `Manager.provide_auth` | | | |
+//! | method | when | arguments |
+//! |---|---|---|
+//! | `onOpen()` | the connection opened | |
+//! | `onPing()` | the server pinged | |
+//! | `onUpgrade(transport)` | moved to WebSocket | `"websocket"` |
+//! | `onClose(reason, cause, context)` | the connection closed | reason, what the transport said (below) |
+//! | `onOpenFailed(message, context)` | the connection could not open | `"xhr poll error"`, `"timeout"`, ... |
+//! | `onConnect(nsp, sid, recovered)` | a namespace connected | |
+//! | `onConnectError(nsp, message, data)` | a namespace could not connect | server refusal: `data` its raw JSON; otherwise `message` as in `onOpenFailed` |
+//! | `onDisconnect(nsp, reason)` | a namespace disconnected | socket.io-client's reason |
+//! | `onEvent(nsp, json, attachments, id)` | an event | raw JSON array, `Uint8Array[]`, ack id or `undefined` |
+//! | `onAck(nsp, id, json, attachments)` | an ack arrived | |
+//! | `onAckFailed(nsp, id, timedOut)` | an ack will not come | `true`: timeout, `false`: disconnected |
+//! | `onSent(nsp, json, attachments)` | an emit buffered offline was sent | |
+//! | `onReconnectAttempt(n)` / `onReconnect(n)` | a reconnection attempt starts / succeeded | attempt number |
+//! | `onReconnectError()` / `onReconnectFailed()` | an attempt failed / reconnection gave up | |
+//! | `onAuthRequest(nsp)` | `nsp` is about to send `CONNECT`: answer with `Manager.provideAuth` | |
+//!
+//! `cause` and `context` describe what the transport reported, in socket.io-client's words:
+//! `"xhr poll error"` / `"xhr post error"` (context: the HTTP status, 0 for a network error),
+//! `"websocket error"` (context: the browser's event), `"websocket connection closed"`
+//! (context: the `CloseEvent`), `"transport closed by the server"`; `undefined` otherwise.
+//! A listener that throws has its exception reported to the page (asynchronously), never
+//! to the connection.
 
-use js_sys::{Array, Function, Uint8Array};
+use js_sys::{Array, Uint8Array};
 use sockeye_core::engine::CloseReason;
 use sockeye_core::socket::client::{AckFailure, ConnectError, Event};
 use sockeye_core::Bytes;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
 
-/// The connection opened.
-pub const OPEN: u32 = 0;
-/// The connection moved to WebSocket.
-pub const UPGRADE: u32 = 1;
-/// A namespace connected.
-pub const CONNECT: u32 = 2;
-/// A namespace could not connect.
-pub const CONNECT_ERROR: u32 = 3;
-/// A namespace disconnected.
-pub const DISCONNECT: u32 = 4;
-/// An event from the server.
-pub const EVENT: u32 = 5;
-/// An ack from the server.
-pub const ACK: u32 = 6;
-/// An ack will not come.
-pub const ACK_FAILED: u32 = 7;
-/// The connection closed.
-pub const CLOSE: u32 = 8;
-/// A reconnection attempt starts.
-pub const RECONNECT_ATTEMPT: u32 = 9;
-/// Reconnected.
-pub const RECONNECT: u32 = 10;
-/// A reconnection attempt failed.
-pub const RECONNECT_ERROR: u32 = 11;
-/// Reconnection gave up.
-pub const RECONNECT_FAILED: u32 = 12;
-/// A namespace with an auth callback is about to connect.
-pub const AUTH_REQUEST: u32 = 13;
+#[wasm_bindgen(inline_js = "export function sockeye_report(e) { setTimeout(() => { throw e; }); }")]
+extern "C" {
+    fn sockeye_report(e: JsValue);
+}
 
-fn attachments(list: Vec<Bytes>) -> JsValue {
+#[wasm_bindgen]
+extern "C" {
+    /// The object receiving a manager's events (see the module documentation).
+    pub type Listener;
+    #[wasm_bindgen(method, catch, js_name = onOpen)]
+    fn on_open(this: &Listener) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = onPing)]
+    fn on_ping(this: &Listener) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = onUpgrade)]
+    fn on_upgrade(this: &Listener, transport: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = onClose)]
+    fn on_close(
+        this: &Listener,
+        reason: &str,
+        cause: Option<&str>,
+        context: &JsValue,
+    ) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = onOpenFailed)]
+    fn on_open_failed(this: &Listener, message: &str, context: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = onConnect)]
+    fn on_connect(this: &Listener, nsp: &str, sid: &str, recovered: bool) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = onConnectError)]
+    fn on_connect_error(
+        this: &Listener,
+        nsp: &str,
+        message: &str,
+        data: Option<&str>,
+    ) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = onDisconnect)]
+    fn on_disconnect(this: &Listener, nsp: &str, reason: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = onEvent)]
+    fn on_event(
+        this: &Listener,
+        nsp: &str,
+        json: &str,
+        attachments: Array,
+        id: Option<f64>,
+    ) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = onAck)]
+    fn on_ack(
+        this: &Listener,
+        nsp: &str,
+        id: f64,
+        json: &str,
+        attachments: Array,
+    ) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = onAckFailed)]
+    fn on_ack_failed(this: &Listener, nsp: &str, id: f64, timed_out: bool) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = onSent)]
+    fn on_sent(this: &Listener, nsp: &str, json: &str, attachments: Array) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = onReconnectAttempt)]
+    fn on_reconnect_attempt(this: &Listener, attempt: u32) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = onReconnect)]
+    fn on_reconnect(this: &Listener, attempts: u32) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = onReconnectError)]
+    fn on_reconnect_error(this: &Listener) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = onReconnectFailed)]
+    fn on_reconnect_failed(this: &Listener) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = onAuthRequest)]
+    fn on_auth_request(this: &Listener, nsp: &str) -> Result<(), JsValue>;
+}
+
+/// What the transport last reported: socket.io-client's words for it and its context.
+pub type Cause = Option<(&'static str, JsValue)>;
+
+fn attachments(list: Vec<Bytes>) -> Array {
     list.iter()
         .map(|b| JsValue::from(Uint8Array::from(&b[..])))
-        .collect::<Array>()
-        .into()
+        .collect()
 }
 
-fn s(text: &str) -> JsValue {
-    JsValue::from_str(text)
-}
-
-fn close_message(reason: CloseReason) -> &'static str {
-    match reason {
-        CloseReason::TransportError | CloseReason::TransportClose | CloseReason::PeerClose => {
-            "transport error"
-        }
-        other => other.as_str(),
+/// The message of a connection that could not open.
+fn open_error(error: &ConnectError, cause: &Cause) -> &'static str {
+    match (error, cause) {
+        (ConnectError::Timeout, _) => "timeout",
+        (ConnectError::Transport(CloseReason::ParseError), _) => "parse error",
+        (_, Some((c, _))) => c,
+        _ => "transport error",
     }
 }
 
-/// Calls `on` for `event`. A callback that throws is ignored (as a listener error would be
-/// reported by the browser, not by the connection).
-pub fn dispatch(on: &Function, event: Event) {
-    let u = JsValue::UNDEFINED;
-    let (kind, nsp, a, b, c) = match event {
-        Event::Open => (OPEN, u.clone(), u.clone(), u.clone(), u),
-        Event::Upgrade => (UPGRADE, u.clone(), u.clone(), u.clone(), u),
+/// Hands `event` to `to`; `cause` is what the transport last reported (for close and
+/// connection errors).
+pub fn dispatch(to: &Listener, event: Event, cause: &Cause) {
+    let context = cause
+        .as_ref()
+        .map_or(JsValue::UNDEFINED, |(_, c)| c.clone());
+    let r = match event {
+        Event::Open => to.on_open(),
+        Event::Ping => to.on_ping(),
+        Event::Upgrade => to.on_upgrade("websocket"),
+        Event::Close(reason) => to.on_close(reason.as_str(), cause.as_ref().map(|c| c.0), &context),
+        Event::OpenFailed(error) => to.on_open_failed(open_error(&error, cause), &context),
         Event::Connect {
             nsp,
             sid,
             recovered,
-        } => (CONNECT, s(&nsp), s(&sid), JsValue::from_bool(recovered), u),
-        Event::ConnectError { nsp, error } => {
-            let (message, raw) = match error {
-                ConnectError::Server(raw) => (s("server refused"), s(&raw)),
-                ConnectError::Transport(reason) => (s(close_message(reason)), u.clone()),
-                ConnectError::Timeout => (s("timeout"), u.clone()),
-                _ => (s("connect error"), u.clone()),
-            };
-            (CONNECT_ERROR, s(&nsp), message, raw, u)
-        }
-        Event::Disconnect { nsp, reason } => {
-            (DISCONNECT, s(&nsp), s(reason.as_str()), u.clone(), u)
-        }
+        } => to.on_connect(&nsp, &sid, recovered),
+        Event::ConnectError { nsp, error } => match &error {
+            ConnectError::Server(raw) => to.on_connect_error(&nsp, "", Some(raw)),
+            _ => to.on_connect_error(&nsp, open_error(&error, cause), None),
+        },
+        Event::Disconnect { nsp, reason } => to.on_disconnect(&nsp, reason.as_str()),
         Event::Event {
             nsp,
             data,
             attachments: att,
             id,
-        } => (
-            EVENT,
-            s(&nsp),
-            s(&data),
-            attachments(att),
-            id.map_or(u, |id| JsValue::from_f64(id as f64)),
-        ),
+        } => to.on_event(&nsp, &data, attachments(att), id.map(|id| id as f64)),
         Event::Ack {
             nsp,
             id,
             data,
             attachments: att,
-        } => (
-            ACK,
-            s(&nsp),
-            JsValue::from_f64(id as f64),
-            s(&data),
-            attachments(att),
-        ),
+        } => to.on_ack(&nsp, id as f64, &data, attachments(att)),
         Event::AckFailed { nsp, id, reason } => {
-            let why = if reason == AckFailure::Timeout {
-                "timeout"
-            } else {
-                "disconnected"
-            };
-            (ACK_FAILED, s(&nsp), JsValue::from_f64(id as f64), s(why), u)
+            to.on_ack_failed(&nsp, id as f64, reason == AckFailure::Timeout)
         }
-        Event::Close(reason) => (CLOSE, u.clone(), s(reason.as_str()), u.clone(), u),
-        Event::ReconnectAttempt(n) => {
-            (RECONNECT_ATTEMPT, u.clone(), JsValue::from(n), u.clone(), u)
-        }
-        Event::Reconnect(n) => (RECONNECT, u.clone(), JsValue::from(n), u.clone(), u),
-        Event::ReconnectError => (RECONNECT_ERROR, u.clone(), u.clone(), u.clone(), u),
-        Event::ReconnectFailed => (RECONNECT_FAILED, u.clone(), u.clone(), u.clone(), u),
-        Event::AuthRequest { nsp } => (AUTH_REQUEST, s(&nsp), u.clone(), u.clone(), u),
-        _ => return,
+        Event::Sent {
+            nsp,
+            data,
+            attachments: att,
+        } => to.on_sent(&nsp, &data, attachments(att)),
+        Event::ReconnectAttempt(n) => to.on_reconnect_attempt(n),
+        Event::Reconnect(n) => to.on_reconnect(n),
+        Event::ReconnectError => to.on_reconnect_error(),
+        Event::ReconnectFailed => to.on_reconnect_failed(),
+        Event::AuthRequest { nsp } => to.on_auth_request(&nsp),
+        _ => Ok(()),
     };
-    let args = Array::of5(&JsValue::from(kind), &nsp, &a, &b, &c);
-    let _ = on.apply(&JsValue::NULL, &args);
+    if let Err(e) = r {
+        sockeye_report(e);
+    }
 }

@@ -6,16 +6,18 @@
 //! at the core's next deadline and hands the core's events to the JavaScript callback. The
 //! callback runs with no borrow held, so listeners may call back into the manager.
 
-use crate::events;
+use crate::events::{self, Cause, Listener};
 use crate::options;
 use crate::time::{now, Timer};
 use crate::transport::polling::{self, RequestOptions};
 use crate::transport::websocket::{Ws, WsEvent};
 use crate::transport::Endpoint;
+use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use core::time::Duration;
-use js_sys::{Array, Function, Uint8Array};
+use js_sys::{Array, Uint8Array};
 use sockeye_core::engine::client::Transmit;
-use sockeye_core::socket::client::{Client, EmitError};
+use sockeye_core::engine::Transport;
+use sockeye_core::socket::client::{Client, EmitError, Event};
 use sockeye_core::{Bytes, Str};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -25,7 +27,16 @@ struct Inner {
     client: Client,
     endpoint: Endpoint,
     request: RequestOptions,
-    on_event: Function,
+    /// The options object (read again for every new connection: `query`, `path`, ...).
+    opts: JsValue,
+    /// The generation the endpoint was configured for.
+    endpoint_generation: u64,
+    /// The configured transports (`rememberUpgrade` may put WebSocket first).
+    transports: Vec<Transport>,
+    remember_upgrade: bool,
+    listener: Listener,
+    /// What the transport last reported, for the events it causes.
+    cause: Cause,
     /// The current WebSocket and its serial number (events of older ones are dropped).
     ws: Option<(u32, Ws)>,
     ws_serial: u32,
@@ -34,6 +45,10 @@ struct Inner {
     on_timer: Option<Closure<dyn FnMut()>>,
     this: Weak<RefCell<Inner>>,
 }
+
+/// engine.io-client's `Socket.priorWebsocketSuccess`, shared by every manager of the page:
+/// whether the last connection that tried WebSocket got it (read with `rememberUpgrade`).
+static PRIOR_WEBSOCKET: AtomicBool = AtomicBool::new(false);
 
 /// A Socket.IO connection multiplexing namespaces (socket.io-client's `Manager` without
 /// the JavaScript conveniences, which `js/index.js` adds).
@@ -57,12 +72,13 @@ fn emit_error(e: EmitError) -> JsValue {
 
 #[wasm_bindgen]
 impl Manager {
-    /// A manager for `url`, the polling base URL with the query every request carries
-    /// (`http://host:port/socket.io/?EIO=4&...`). `opts` is socket.io-client's options
-    /// object (see [`options`]); `seed` feeds the reconnection jitter; `on_event` receives
-    /// every event (see [`events`]). Nothing connects until [`Manager::connect`].
+    /// A manager for the server at `origin` (`http(s)://host[:port]`); `opts` is
+    /// socket.io-client's options object (see [`options`] and [`Endpoint::configure`]),
+    /// read again for every new connection; `seed` feeds the reconnection jitter;
+    /// `listener` receives every event (see [`events`]). Nothing connects until
+    /// [`Manager::connect`] or [`Manager::open`].
     #[wasm_bindgen(constructor)]
-    pub fn new(url: &str, opts: &JsValue, seed: f64, on_event: Function) -> Manager {
+    pub fn new(origin: &str, opts: JsValue, seed: f64, listener: Listener) -> Manager {
         let inner = Rc::new_cyclic(|this: &Weak<RefCell<Inner>>| {
             let weak = this.clone();
             let on_timer = Closure::<dyn FnMut()>::new(move || {
@@ -70,16 +86,23 @@ impl Manager {
                     {
                         let mut me = rc.borrow_mut();
                         me.timer = None;
+                        me.prefer_transport();
                         me.client.handle_timeout(now());
                     }
                     pump(&rc);
                 }
             });
+            let config = options::client_config(&opts);
             RefCell::new(Inner {
-                client: Client::new(options::client_config(opts), seed as u64),
-                endpoint: Endpoint::new(url),
-                request: options::request_options(opts),
-                on_event,
+                transports: config.engine.transports.clone(),
+                client: Client::new(config, seed as u64),
+                endpoint: Endpoint::new(origin, &opts),
+                endpoint_generation: 0,
+                request: options::request_options(&opts),
+                remember_upgrade: options::flag(&opts, "rememberUpgrade") == Some(true),
+                opts,
+                listener,
+                cause: None,
                 ws: None,
                 ws_serial: 0,
                 timer: None,
@@ -90,31 +113,31 @@ impl Manager {
         Manager { inner }
     }
 
-    /// Opens namespace `nsp` (connecting first if needed); `auth` is a JSON object text.
-    /// Throws if `auth` is not a JSON object.
-    pub fn connect(&self, nsp: &str, auth: Option<String>) -> Result<(), JsValue> {
-        let r = self
-            .inner
-            .borrow_mut()
-            .client
-            .connect(now(), nsp, auth.map(Str::from));
-        pump(&self.inner);
-        r.map_err(|_| JsValue::from_str("auth must be a JSON object"))
-    }
-
-    /// Opens namespace `nsp` whose auth comes from a callback: before every `CONNECT` (first
-    /// connection and each reconnection) an `AUTH_REQUEST` event asks for it, answered with
-    /// [`Manager::provide_auth`].
-    pub fn connect_with_auth_request(&self, nsp: &str) {
-        self.inner
-            .borrow_mut()
-            .client
-            .connect_with_auth_request(now(), nsp);
+    /// Opens namespace `nsp` (connecting first if needed; again if the connection gave up).
+    /// Before every `CONNECT` (first connection and each reconnection) `onAuthRequest` asks
+    /// for its auth, answered with [`Manager::provide_auth`].
+    pub fn connect(&self, nsp: &str) {
+        {
+            let mut me = self.inner.borrow_mut();
+            me.prefer_transport();
+            me.client.connect_with_auth_request(now(), nsp);
+        }
         pump(&self.inner);
     }
 
-    /// Answers an `AUTH_REQUEST` for `nsp` with `auth` (a JSON object text) and sends the
+    /// Opens the connection if there is none (socket.io-client's `manager.open()`).
+    pub fn open(&self) {
+        {
+            let mut me = self.inner.borrow_mut();
+            me.prefer_transport();
+            me.client.open(now());
+        }
+        pump(&self.inner);
+    }
+
+    /// Answers `onAuthRequest` for `nsp` with `auth` (a JSON object text) and sends the
     /// `CONNECT`. Throws if `auth` is not a JSON object.
+    #[wasm_bindgen(js_name = provideAuth)]
     pub fn provide_auth(&self, nsp: &str, auth: Option<String>) -> Result<(), JsValue> {
         let r = self
             .inner
@@ -131,15 +154,32 @@ impl Manager {
         pump(&self.inner);
     }
 
-    /// Leaves every namespace and closes the connection.
+    /// Closes the connection, keeping the namespaces, with no reconnection
+    /// (socket.io-client's `manager.close()`).
     pub fn close(&self) {
-        self.inner.borrow_mut().client.close();
+        self.inner.borrow_mut().client.close_connection();
+        pump(&self.inner);
+    }
+
+    /// Applies `opts` again (the reconnection and timeout options; socket.io-client's
+    /// `manager.reconnectionDelay(ms)` and the other setters).
+    pub fn reconfigure(&self, opts: &JsValue) {
+        {
+            let mut me = self.inner.borrow_mut();
+            let config = options::client_config(opts);
+            let on = config.reconnection;
+            me.transports = config.engine.transports.clone();
+            *me.client.config_mut() = config;
+            me.client.set_reconnection(on);
+        }
         pump(&self.inner);
     }
 
     /// Emits `data` (a JSON array text, `["event", ...args]`, with placeholders for the
-    /// `Uint8Array` `attachments`) on `nsp`, buffered while offline. With `ack`, asks for an
-    /// ack (timeout in ms, negative for the default) and returns its id.
+    /// `Uint8Array` `attachments`) on `nsp`, buffered while offline (dropped instead if
+    /// `volatile`). With `ack`, asks for an ack (timeout in ms, negative for the default)
+    /// and returns its id. Throws `offline buffer full` when the namespace's offline buffer
+    /// (1,024 packets) is full.
     pub fn emit(
         &self,
         nsp: &str,
@@ -147,33 +187,31 @@ impl Manager {
         attachments: &Array,
         ack: bool,
         timeout: f64,
+        volatile: bool,
     ) -> Result<Option<f64>, JsValue> {
         let att = bytes_list(attachments);
+        let data = Str::from(data);
         let r = {
             let mut me = self.inner.borrow_mut();
-            if ack {
-                let t = (timeout >= 0.0).then(|| Duration::from_millis(timeout as u64));
-                me.client
-                    .emit_with_ack(now(), nsp, Str::from(data), att, t)
-                    .map(|id| Some(id as f64))
-            } else {
-                me.client.emit(nsp, Str::from(data), att).map(|_| None)
+            let t = (timeout >= 0.0).then(|| Duration::from_millis(timeout as u64));
+            match (ack, volatile) {
+                (true, false) => me
+                    .client
+                    .emit_with_ack(now(), nsp, data, att, t)
+                    .map(|id| Some(id as f64)),
+                (true, true) => me
+                    .client
+                    .emit_volatile_with_ack(now(), nsp, data, att, t)
+                    .map(|(id, _)| Some(id as f64)),
+                (false, false) => me.client.emit(nsp, data, att).map(|_| None),
+                (false, true) => {
+                    me.client.emit_volatile(nsp, data, att);
+                    Ok(None)
+                }
             }
         };
         pump(&self.inner);
         r.map_err(emit_error)
-    }
-
-    /// Emits only if `nsp` is connected now; returns whether it was sent.
-    #[wasm_bindgen(js_name = emitVolatile)]
-    pub fn emit_volatile(&self, nsp: &str, data: String, attachments: &Array) -> bool {
-        let sent = self.inner.borrow_mut().client.emit_volatile(
-            nsp,
-            Str::from(data),
-            bytes_list(attachments),
-        );
-        pump(&self.inner);
-        sent
     }
 
     /// Answers the server's event `id` on `nsp`.
@@ -199,12 +237,27 @@ impl Manager {
         self.inner.borrow().client.is_connected(nsp)
     }
 
+    /// Whether `nsp` is open: connected, or connecting or waiting to reconnect.
+    pub fn active(&self, nsp: &str) -> bool {
+        self.inner.borrow().client.is_active(nsp)
+    }
+
     /// The socket id in `nsp`, while connected.
     pub fn id(&self, nsp: &str) -> Option<String> {
         self.inner
             .borrow()
             .client
             .sid(nsp)
+            .map(|s| s.as_str().to_owned())
+    }
+
+    /// The Engine.IO session id, while a connection is open.
+    pub fn sid(&self) -> Option<String> {
+        self.inner
+            .borrow()
+            .client
+            .engine()
+            .and_then(|e| e.sid())
             .map(|s| s.as_str().to_owned())
     }
 
@@ -221,29 +274,63 @@ impl Manager {
 /// Performs transmits, re-arms the timer and dispatches events until the core is quiet.
 fn pump(rc: &Rc<RefCell<Inner>>) {
     loop {
-        let (events, on) = {
+        let (events, listener, cause) = {
             let mut me = rc.borrow_mut();
             me.transmit();
             me.arm_timer();
             let mut events = Vec::new();
             while let Some(e) = me.client.poll_event() {
+                match e {
+                    Event::Upgrade => PRIOR_WEBSOCKET.store(true, Relaxed),
+                    Event::Open => PRIOR_WEBSOCKET.store(
+                        me.client.engine().map(|e| e.transport()) == Some(Transport::WebSocket),
+                        Relaxed,
+                    ),
+                    _ => {}
+                }
                 events.push(e);
             }
-            (events, me.on_event.clone())
+            let cause = if events.is_empty() {
+                None
+            } else {
+                me.cause.take()
+            };
+            (
+                events,
+                me.listener.clone().unchecked_into::<Listener>(),
+                cause,
+            )
         };
         if events.is_empty() {
             return;
         }
         for e in events {
-            events::dispatch(&on, e);
+            events::dispatch(&listener, e, &cause);
         }
     }
 }
 
 impl Inner {
+    /// `rememberUpgrade`: the next connection starts on WebSocket if the last one got it.
+    fn prefer_transport(&mut self) {
+        let mut transports = self.transports.clone();
+        if self.remember_upgrade && PRIOR_WEBSOCKET.load(Relaxed) {
+            if let Some(i) = transports.iter().position(|t| *t == Transport::WebSocket) {
+                transports.remove(i);
+                transports.insert(0, Transport::WebSocket);
+            }
+        }
+        self.client.config_mut().engine.transports = transports;
+    }
+
     fn transmit(&mut self) {
         while let Some(t) = self.client.poll_transmit() {
             let generation = self.client.generation();
+            if generation != self.endpoint_generation {
+                // A new connection: the options' query and path as they are now.
+                self.endpoint_generation = generation;
+                self.endpoint.configure(&self.opts);
+            }
             match t {
                 Transmit::PollGet { sid } => self.poll(generation, sid, None),
                 Transmit::PollPost { sid, body } => self.poll(generation, Some(sid), Some(body)),
@@ -264,7 +351,7 @@ impl Inner {
     }
 
     fn poll(&mut self, generation: u64, sid: Option<Str>, body: Option<String>) {
-        let url = self.endpoint.polling_url(sid.as_deref());
+        let url = self.endpoint.url(Transport::Polling, sid.as_deref());
         let post = body.is_some();
         let weak = self.this.clone();
         polling::request(&url, body, &self.request, move |text| {
@@ -277,11 +364,19 @@ impl Inner {
                 let now = now();
                 match text {
                     // A decode error closes the session; the core reports it as events.
-                    Some(text) if !post => {
+                    Ok(text) if !post => {
                         let _ = me.client.handle_poll_response(now, Str::from(text));
                     }
-                    Some(_) => me.client.handle_post_done(now),
-                    None => me.client.handle_poll_error(now),
+                    Ok(_) => me.client.handle_post_done(now),
+                    Err(status) => {
+                        let what = if post {
+                            "xhr post error"
+                        } else {
+                            "xhr poll error"
+                        };
+                        me.cause = Some((what, status));
+                        me.client.handle_poll_error(now);
+                    }
                 }
             }
             pump(&rc);
@@ -292,10 +387,14 @@ impl Inner {
         if let Some((_, old)) = self.ws.take() {
             old.close();
         }
+        if sid.is_some() {
+            // An upgrade probe: as engine.io-client, forget the last success until it works.
+            PRIOR_WEBSOCKET.store(false, Relaxed);
+        }
         self.ws_serial = self.ws_serial.wrapping_add(1);
         let serial = self.ws_serial;
         let weak = self.this.clone();
-        let url = self.endpoint.websocket_url(sid.as_deref());
+        let url = self.endpoint.url(Transport::WebSocket, sid.as_deref());
         let opened = Ws::open(&url, move |event| {
             let Some(rc) = weak.upgrade() else { return };
             {
@@ -309,8 +408,16 @@ impl Inner {
                     WsEvent::Frame(frame) => {
                         let _ = me.client.handle_ws_frame(now, frame);
                     }
-                    WsEvent::Closed => {
+                    WsEvent::Error(e) => {
+                        if let Some((_, ws)) = me.ws.take() {
+                            ws.close();
+                        }
+                        me.cause = Some(("websocket error", e));
+                        me.client.handle_ws_error(now);
+                    }
+                    WsEvent::Closed(e) => {
                         me.ws = None;
+                        me.cause = Some(("websocket connection closed", e));
                         me.client.handle_ws_closed(now);
                     }
                 }
@@ -319,8 +426,11 @@ impl Inner {
         });
         match opened {
             Ok(ws) => self.ws = Some((serial, ws)),
-            // An unusable URL: report it as a closed socket (the loop in `transmit` goes on).
-            Err(_) => self.client.handle_ws_closed(now()),
+            // An unusable URL: report it as a failed socket (the loop in `transmit` goes on).
+            Err(e) => {
+                self.cause = Some(("websocket error", e));
+                self.client.handle_ws_error(now());
+            }
         }
     }
 

@@ -23,7 +23,8 @@ fn number(opts: &JsValue, key: &str) -> Option<f64> {
         .filter(|n| !n.is_nan())
 }
 
-fn flag(opts: &JsValue, key: &str) -> Option<bool> {
+/// A boolean option, if set.
+pub fn flag(opts: &JsValue, key: &str) -> Option<bool> {
     get(opts, key).and_then(|v| v.as_bool())
 }
 

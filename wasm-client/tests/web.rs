@@ -61,55 +61,64 @@ fn wrong_or_missing_options_keep_the_defaults() {
 
 #[wasm_bindgen_test]
 fn urls_for_both_transports() {
-    let mut e = Endpoint::new("https://example.test/socket.io/?EIO=4&room=a");
+    let mut e = Endpoint::new("https://example.test", &js(r#"{"query": {"room": "a b"}}"#));
     assert_eq!(
-        e.polling_url(None),
-        "https://example.test/socket.io/?EIO=4&room=a&transport=polling&t=1"
+        e.url(Transport::Polling, None),
+        "https://example.test/socket.io/?room=a%20b&EIO=4&transport=polling&t=1"
     );
     assert_eq!(
-        e.polling_url(Some("ab-_C")),
-        "https://example.test/socket.io/?EIO=4&room=a&transport=polling&t=2&sid=ab-_C"
+        e.url(Transport::Polling, Some("ab-_C")),
+        "https://example.test/socket.io/?room=a%20b&EIO=4&transport=polling&t=2&sid=ab-_C"
     );
     assert_eq!(
-        e.websocket_url(Some("a b")),
-        "wss://example.test/socket.io/?EIO=4&room=a&transport=websocket&sid=a%20b"
+        e.url(Transport::WebSocket, Some("a b")),
+        "wss://example.test/socket.io/?room=a%20b&EIO=4&transport=websocket&sid=a%20b"
+    );
+    e.configure(&js(
+        r#"{"path": "/x/", "addTrailingSlash": false, "query": "k=v",
+        "timestampRequests": true, "timestampParam": "ts"}"#,
+    ));
+    assert_eq!(
+        e.url(Transport::WebSocket, None),
+        "wss://example.test/x?k=v&EIO=4&transport=websocket&ts=3"
     );
 }
 
-/// A manager whose server refuses connections reports `connect_error` (a transport error),
-/// and nothing throws.
+#[wasm_bindgen(inline_js = "export function listener(done) { const l = { log: [] }; \
+  for (const m of ['onOpen','onPing','onUpgrade','onClose','onOpenFailed','onConnect','onConnectError',\
+  'onDisconnect','onEvent','onAck','onAckFailed','onSent','onReconnectAttempt','onReconnect',\
+  'onReconnectError','onReconnectFailed']) l[m] = (...a) => { l.log.push([m, ...a]); if (m === 'onConnectError') done(); }; \
+  l.onAuthRequest = (nsp) => { l.log.push(['onAuthRequest', nsp]); }; return l; }")]
+extern "C" {
+    fn listener(done: &Function) -> events::Listener;
+}
+
+/// A manager whose server refuses connections reports `onOpenFailed` and `onConnectError`
+/// (socket.io-client's `xhr poll error`), and nothing throws.
 #[wasm_bindgen_test]
 async fn unreachable_server_gives_connect_error() {
-    let events = Array::new();
     let (done, resolve) = {
         let mut resolve = None;
         let p = Promise::new(&mut |res, _rej| resolve = Some(res));
         (p, resolve.expect("Promise calls its executor at once"))
     };
-    let log = events.clone();
-    let on = Closure::<dyn FnMut(u32, JsValue, JsValue)>::new(move |kind, nsp, a| {
-        log.push(&Array::of3(&JsValue::from(kind), &nsp, &a));
-        if kind == events::CONNECT_ERROR {
-            let _ = resolve.call0(&JsValue::NULL);
-        }
-    });
-    let on: Function = on.into_js_value().unchecked_into();
+    let l = listener(&resolve);
+    let log: JsValue = js_sys::Reflect::get(&l, &"log".into()).expect("log");
     let opts = js(r#"{"transports": ["polling"], "reconnection": false}"#);
-    let m = Manager::new("http://127.0.0.1:9/socket.io/?EIO=4", &opts, 1.0, on);
-    m.connect("/", None).expect("no auth, no error");
-    assert!(
-        m.connect("/x", Some("[1]".into())).is_err(),
-        "auth must be an object"
-    );
+    let m = Manager::new("http://127.0.0.1:9", opts, 1.0, l);
+    m.connect("/");
     JsFuture::from(done).await.expect("resolved");
-    let first = Array::from(&events.get(0));
-    assert_eq!(
-        first.get(0).as_f64(),
-        Some(f64::from(events::CONNECT_ERROR))
-    );
-    assert_eq!(first.get(1).as_string().as_deref(), Some("/"));
-    assert_eq!(first.get(2).as_string().as_deref(), Some("transport error"));
+    let log = Array::from(&log);
+    let kinds: Vec<String> = log
+        .iter()
+        .map(|e| Array::from(&e).get(0).as_string().unwrap_or_default())
+        .collect();
+    assert_eq!(kinds, ["onOpenFailed", "onConnectError"]);
+    let err = Array::from(&log.get(1));
+    assert_eq!(err.get(1).as_string().as_deref(), Some("/"));
+    assert_eq!(err.get(2).as_string().as_deref(), Some("xhr poll error"));
     assert!(!m.connected("/"));
+    assert!(m.active("/"));
 }
 
 /// The wasm memory's size in bytes.

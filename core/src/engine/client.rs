@@ -103,6 +103,8 @@ pub enum Event {
     Message(Message),
     /// The session moved to WebSocket.
     Upgraded,
+    /// The server pinged (the pong is already queued).
+    Ping,
     /// The session closed. Emitted exactly once.
     Closed(CloseReason),
 }
@@ -311,6 +313,17 @@ impl Session {
         }
     }
 
+    /// The WebSocket reported an error (a close follows, to be ignored). During an upgrade
+    /// probe the session stays on polling; on a WebSocket session it closes with
+    /// [`CloseReason::TransportError`] (socket.io-client's `websocket error`).
+    pub fn handle_ws_error(&mut self, now: Instant) {
+        if self.probe == Probe::None && self.transport == Transport::WebSocket {
+            self.close_with(CloseReason::TransportError, false);
+        } else {
+            self.handle_ws_closed(now);
+        }
+    }
+
     /// Queues a message for the server.
     pub fn send(&mut self, message: Message) -> Result<(), SendError> {
         if self.is_closed() {
@@ -398,6 +411,7 @@ impl Session {
                 self.ping_deadline = Some(now + self.watchdog());
                 self.write_buf.push_back(Packet::Pong(p));
                 self.flush();
+                self.events.push_back(Event::Ping);
             }
             Packet::Message(m) if self.state == State::Open => {
                 self.events.push_back(Event::Message(m))

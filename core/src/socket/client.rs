@@ -80,6 +80,9 @@ pub enum DisconnectReason {
     TransportError,
     /// The server sent something unreadable.
     ParseError,
+    /// [`Client::close_connection`]: the connection was closed on purpose, the namespaces
+    /// stay open (no automatic reconnection; [`Client::open`] reconnects them).
+    ForcedClose,
 }
 
 impl DisconnectReason {
@@ -92,6 +95,7 @@ impl DisconnectReason {
             DisconnectReason::TransportClose => "transport close",
             DisconnectReason::TransportError => "transport error",
             DisconnectReason::ParseError => "parse error",
+            DisconnectReason::ForcedClose => "forced close",
         }
     }
 
@@ -138,6 +142,18 @@ pub enum Event {
     Open,
     /// The connection moved to WebSocket (the engine's `upgrade`).
     Upgrade,
+    /// The server pinged (the manager's `ping`).
+    Ping,
+    /// An event packet buffered while offline was sent (just before [`Event::Connect`] of its
+    /// namespace): what socket.io-client hands its outgoing listeners at that moment.
+    Sent {
+        /// Namespace.
+        nsp: Str,
+        /// Raw JSON array `["name", ...args]`, as given to [`Client::emit`].
+        data: Str,
+        /// Binary attachments.
+        attachments: Vec<Bytes>,
+    },
     /// A namespace connected.
     Connect {
         /// Namespace.
@@ -209,6 +225,9 @@ pub enum Event {
     ReconnectError,
     /// Reconnection gave up after `max_attempts`.
     ReconnectFailed,
+    /// The connection could not open (the manager's `error`); [`Event::ConnectError`] for
+    /// each namespace follows, then [`Event::ReconnectError`] if it was a reconnection.
+    OpenFailed(ConnectError),
 }
 
 /// Why an emit was refused.
@@ -308,6 +327,12 @@ impl Client {
             .is_some_and(|n| n.state == NsState::Connected)
     }
 
+    /// Whether `nsp` is open (connected, or waiting to connect or reconnect):
+    /// socket.io-client's `socket.active`.
+    pub fn is_active(&self, nsp: &str) -> bool {
+        self.namespaces.contains_key(nsp)
+    }
+
     /// The socket id in `nsp`, while connected.
     pub fn sid(&self, nsp: &str) -> Option<&Str> {
         self.namespaces
@@ -331,6 +356,9 @@ impl Client {
 
     fn open_namespace(&mut self, now: Instant, nsp: &str, auth: Option<Str>, on_demand: bool) {
         if self.namespaces.contains_key(nsp) {
+            // Still wanted, but the connection may have given up (reconnection off, or
+            // attempts exhausted): as socket.io-client's `socket.connect()`, open it again.
+            self.open(now);
             return;
         }
         self.namespaces.insert(
@@ -351,6 +379,43 @@ impl Client {
             self.open_engine(now);
         } else {
             self.send_connects();
+        }
+    }
+
+    /// Opens the connection if there is none and no reconnection is pending (socket.io-client's
+    /// `manager.open()`); the namespaces still open then connect on it. Does nothing otherwise.
+    pub fn open(&mut self, now: Instant) {
+        if self.engine.is_none() && !self.reconnecting {
+            self.attempts = 0;
+            self.open_engine(now);
+        }
+    }
+
+    /// Closes the connection but keeps its namespaces (socket.io-client's `manager.close()`):
+    /// [`Event::Close`] with [`CloseReason::ForcedClose`], [`Event::Disconnect`] with
+    /// [`DisconnectReason::ForcedClose`] for each connected namespace (their pending acks
+    /// fail), and no reconnection until [`Client::open`] or [`Client::connect`].
+    pub fn close_connection(&mut self) {
+        let was_open = self.engine_open;
+        self.shutdown();
+        if was_open {
+            self.events
+                .push_back(Event::Close(CloseReason::ForcedClose));
+        }
+        self.namespaces_down(DisconnectReason::ForcedClose);
+    }
+
+    /// The settings, to change them while running (e.g. socket.io-client's
+    /// `manager.reconnectionDelay(ms)`); they apply from the next use.
+    pub fn config_mut(&mut self) -> &mut Config {
+        &mut self.config
+    }
+
+    /// Turns reconnection on or off; off also cancels a reconnection attempt waiting to start.
+    pub fn set_reconnection(&mut self, on: bool) {
+        self.config.reconnection = on;
+        if !on && self.reconnect_at.take().is_some() {
+            self.reconnecting = false;
         }
     }
 
@@ -404,6 +469,28 @@ impl Client {
         }
         self.send_packet(&Packet::event(nsp, data, None, attachments));
         true
+    }
+
+    /// [`Client::emit_volatile`] asking for an ack: as socket.io-client, the ack is registered
+    /// (with its timeout) whether or not the packet is sent, so a dropped emit fails its ack
+    /// with [`AckFailure::Timeout`] when a timeout applies. Returns the ack id and whether the
+    /// packet was sent.
+    pub fn emit_volatile_with_ack(
+        &mut self,
+        now: Instant,
+        nsp: &str,
+        data: Str,
+        attachments: Vec<Bytes>,
+        timeout: Option<Duration>,
+    ) -> Result<(u64, bool), EmitError> {
+        let timeout = timeout.or(self.config.ack_timeout);
+        let ns = self.namespaces.get_mut(nsp).ok_or(EmitError::Inactive)?;
+        let id = ns.acks.register(now, timeout);
+        let sent = ns.state == NsState::Connected;
+        if sent {
+            self.send_packet(&Packet::event(nsp, data, Some(id), attachments));
+        }
+        Ok((id, sent))
     }
 
     /// Emits an event that asks for an ack and returns its id. The timeout (or the configured
@@ -485,6 +572,14 @@ impl Client {
         };
         self.drive(now);
         r
+    }
+
+    /// See [`Session::handle_ws_error`].
+    pub fn handle_ws_error(&mut self, now: Instant) {
+        if let Some(e) = self.engine.as_mut() {
+            e.handle_ws_error(now);
+        }
+        self.drive(now);
     }
 
     /// See [`Session::handle_ws_closed`].
@@ -604,6 +699,7 @@ impl Client {
                 engine_client::Event::Open(_) => self.on_open(),
                 engine_client::Event::Message(m) => self.on_message(now, m),
                 engine_client::Event::Upgraded => self.events.push_back(Event::Upgrade),
+                engine_client::Event::Ping => self.events.push_back(Event::Ping),
                 engine_client::Event::Closed(reason) => self.on_engine_closed(now, reason),
             }
         }
@@ -711,14 +807,25 @@ impl Client {
                     ns.offset = None;
                 }
                 let buffered: Vec<Packet> = ns.buffer.drain(..).collect();
+                // As socket.io-client's `emitBuffered()`: the buffer goes out (each packet
+                // reported to the outgoing listeners), then `connect` fires.
+                for packet in buffered {
+                    self.send_packet(&packet);
+                    if let (PacketType::Event | PacketType::BinaryEvent, Some(data)) =
+                        (packet.ty, packet.data)
+                    {
+                        self.events.push_back(Event::Sent {
+                            nsp: nsp.clone(),
+                            data,
+                            attachments: packet.attachments,
+                        });
+                    }
+                }
                 self.events.push_back(Event::Connect {
                     nsp,
                     sid,
                     recovered,
                 });
-                for packet in buffered {
-                    self.send_packet(&packet);
-                }
             }
             PacketType::ConnectError => {
                 let data = p.data.unwrap_or_default();
@@ -811,7 +918,13 @@ impl Client {
             return;
         }
         self.events.push_back(Event::Close(reason));
-        let dr = DisconnectReason::from_close(reason);
+        self.namespaces_down(DisconnectReason::from_close(reason));
+        self.schedule_reconnect(now);
+    }
+
+    /// The connection is gone: connected namespaces disconnect (their acks fail) and wait
+    /// for the next one.
+    fn namespaces_down(&mut self, dr: DisconnectReason) {
         for (nsp, ns) in self.namespaces.iter_mut() {
             ns.connect_sent = false;
             if ns.state == NsState::Connected {
@@ -831,20 +944,21 @@ impl Client {
                 }
             }
         }
-        self.schedule_reconnect(now);
     }
 
     fn on_open_failed(&mut self, now: Instant, error: ConnectError) {
         self.connect_deadline = None;
-        if self.reconnecting {
-            self.reconnecting = false;
-            self.events.push_back(Event::ReconnectError);
-        }
+        self.events.push_back(Event::OpenFailed(error.clone()));
         for nsp in self.namespaces.keys() {
             self.events.push_back(Event::ConnectError {
                 nsp: nsp.clone(),
                 error: error.clone(),
             });
+        }
+        // socket.io-client's order: `error`, `connect_error`s, then `reconnect_error`.
+        if self.reconnecting {
+            self.reconnecting = false;
+            self.events.push_back(Event::ReconnectError);
         }
         self.schedule_reconnect(now);
     }

@@ -51,3 +51,23 @@ manager.on('upgrade', (t) => console.log(t.length));
 admin.connect();
 const untyped = namedIo();
 untyped.emit('anything', 1, new Uint8Array(2), { a: new ArrayBuffer(1) });
+
+const m2 = new Manager('http://localhost:3000', {
+  rememberUpgrade: true, timestampRequests: false, timestampParam: 'ts', addTrailingSlash: false,
+  closeOnBeforeunload: true, autoConnect: false,
+});
+m2.open((err) => console.log(err?.message));
+m2.engine.on('upgrade', (t) => console.log(t.name));
+console.log(m2.engine.id, m2.engine.transport?.name);
+const delay: number = m2.reconnectionDelay();
+m2.reconnectionDelay(delay * 2).reconnectionAttempts(3).reconnection(false).timeout(1000).close();
+m2.on('ping', () => {});
+m2.on('packet', (p) => console.log(p.type, p.nsp));
+m2.on('reconnect_error', (e) => console.log(e.message));
+const s2 = m2.socket('/');
+s2.on('disconnect', (reason, desc) => console.log(reason, desc instanceof Error ? desc.message : desc?.description));
+s2.auth = { token: 'new' };
+m2.opts.query = { v: '2' };
+s2.emit('file', new Blob(['x']));
+// @ts-expect-error: connected is read-only
+s2.connected = true;

@@ -14,8 +14,11 @@ pub enum WsEvent {
     Open,
     /// A frame arrived.
     Frame(Frame),
-    /// It closed or failed to open.
-    Closed,
+    /// It failed (socket.io-client's `websocket error`; the browser's event). Its close
+    /// is not reported.
+    Error(JsValue),
+    /// It closed (the browser's `CloseEvent`).
+    Closed(JsValue),
 }
 
 /// An open (or opening) WebSocket. Dropping it does not close it: call [`Ws::close`].
@@ -46,8 +49,13 @@ impl Ws {
             };
             (o.borrow_mut())(WsEvent::Frame(frame));
         });
-        let close = Closure::<dyn FnMut()>::new(move || (on.borrow_mut())(WsEvent::Closed));
+        let o = on.clone();
+        let error =
+            Closure::<dyn FnMut(JsValue)>::new(move |e| (o.borrow_mut())(WsEvent::Error(e)));
+        let close =
+            Closure::<dyn FnMut(JsValue)>::new(move |e| (on.borrow_mut())(WsEvent::Closed(e)));
         socket.set_onopen(Some(open.into_js_value().unchecked_ref()));
+        socket.set_onerror(Some(error.into_js_value().unchecked_ref()));
         socket.set_onmessage(Some(message.into_js_value().unchecked_ref()));
         socket.set_onclose(Some(close.into_js_value().unchecked_ref()));
         Ok(Ws { socket })
@@ -67,6 +75,7 @@ impl Ws {
         self.socket.set_onopen(None);
         self.socket.set_onmessage(None);
         self.socket.set_onclose(None);
+        self.socket.set_onerror(None);
         let _ = self.socket.close();
     }
 }
