@@ -3,9 +3,11 @@
 // by a classic <script>. The .wasm is fetched and compiled in the background; until it is
 // ready, `Engine` objects queue their calls and replay them, in order, on the real wasm
 // Manager (the glue's class) as soon as it exists. Nothing here knows the Manager's methods
-// but these two: `emit` returns the ack id the core will assign (ids count from 0 in each
-// namespace, reset when it is left), checked on replay, and `emitVolatile` drops what it is
-// given while nothing is connected.
+// but these: `emit` returns the ack id the core will assign (ids count from 0 in each
+// namespace, reset when it is left), checked on replay; `connect`/`disconnect` make a
+// namespace active or not; and the questions about the state (`connected`, `active`, `id`,
+// `sid`, `transport`) are answered from what was queued — nothing is connected yet — rather
+// than queued.
 import init, { Manager } from './sockeye_wasm.js';
 
 // Where the .wasm is: next to the classic <script> that is running (the classic build, or an
@@ -29,19 +31,31 @@ export class Engine {
     this._a = args;
     this._q = [];
     this._ids = new Map();
+    this._active = new Set();
     this._r = null;
     waiting.push(this);
   }
 }
 
+const QUERIES = {
+  connected: () => false,
+  active: (e, nsp) => e._active.has(nsp),
+  id: () => undefined,
+  sid: () => undefined,
+  transport: () => undefined,
+};
+
 function queue(e, name, args) {
-  if (name === 'emitVolatile') return false;
+  if (name in QUERIES) return QUERIES[name](e, ...args);
   let id;
   if (name === 'emit' && args[3]) {
     id = e._ids.get(args[0]) || 0;
     e._ids.set(args[0], id + 1);
-  } else if (name === 'disconnect') e._ids.delete(args[0]);
-  else if (name === 'close') e._ids.clear();
+  } else if (name === 'connect') e._active.add(args[0]);
+  else if (name === 'disconnect') {
+    e._ids.delete(args[0]);
+    e._active.delete(args[0]);
+  } else if (name === 'close') e._ids.clear();
   e._q.push([name, args, id]);
   return id;
 }
