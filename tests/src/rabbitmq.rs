@@ -241,9 +241,20 @@ impl RabbitServer {
     /// arguments), with `content_type` if given and no other property; waits for the
     /// broker's publisher confirm. For malformed-message tests.
     pub async fn publish_raw(&self, exchange: &str, body: &[u8], content_type: Option<&str>) {
+        let mut props = lapin::BasicProperties::default();
+        if let Some(ct) = content_type {
+            props = props.with_content_type(ct.into());
+        }
+        self.publish(exchange, body, props).await;
+    }
+
+    /// Declares the fanout `exchange` as python-socketio does (fanout, not durable, not
+    /// auto-delete, no arguments), publishes `body` with `props` and routing key `""`, and
+    /// waits for the broker's publisher confirm.
+    async fn publish(&self, exchange: &str, body: &[u8], props: lapin::BasicProperties) {
         use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
         use lapin::types::FieldTable;
-        use lapin::{BasicProperties, Connection, ConnectionProperties, ExchangeKind};
+        use lapin::{Connection, ConnectionProperties, ExchangeKind};
 
         let conn = Connection::connect(&self.url, ConnectionProperties::default())
             .await
@@ -265,10 +276,6 @@ impl RabbitServer {
         ch.confirm_select(ConfirmSelectOptions::default())
             .await
             .expect("confirm.select");
-        let mut props = BasicProperties::default();
-        if let Some(ct) = content_type {
-            props = props.with_content_type(ct.into());
-        }
         let confirm = ch
             .basic_publish(
                 exchange.into(),
@@ -431,17 +438,8 @@ impl RabbitServer {
         body: &[u8],
         headers: &[(&str, &str)],
     ) {
-        use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
         use lapin::types::{AMQPValue, FieldTable, LongString};
-        use lapin::{BasicProperties, Connection, ConnectionProperties};
 
-        let conn = Connection::connect(&self.url, ConnectionProperties::default())
-            .await
-            .unwrap_or_else(|e| panic!("connect to {}: {e}", self.url));
-        let ch = conn.create_channel().await.expect("a channel");
-        ch.confirm_select(ConfirmSelectOptions::default())
-            .await
-            .expect("confirm.select");
         let mut table = FieldTable::default();
         for (k, v) in headers {
             table.insert(
@@ -449,23 +447,10 @@ impl RabbitServer {
                 AMQPValue::LongString(LongString::from(v.as_bytes().to_vec())),
             );
         }
-        let props = BasicProperties::default()
+        let props = lapin::BasicProperties::default()
             .with_content_type("application/octet-stream".into())
             .with_content_encoding("binary".into())
             .with_headers(table);
-        let confirm = ch
-            .basic_publish(
-                exchange.into(),
-                "".into(),
-                BasicPublishOptions::default(),
-                body,
-                props,
-            )
-            .await
-            .expect("basic.publish")
-            .await
-            .expect("the publisher confirm");
-        assert!(confirm.is_ack(), "publish to {exchange}: {confirm:?}");
-        let _ = conn.close(200, "bye".into()).await;
+        self.publish(exchange, body, props).await;
     }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use sockeye::cluster::Emitter;
 use sockeye::{AckError, Payload};
 
 use crate::cluster::{eventually, Agent, SockeyeNode};
@@ -306,4 +307,45 @@ pub async fn sockeye_nodes_demo_contract_across(a: &SockeyeNode, b: &SockeyeNode
     }
     assert_eq!(ag.count("c3", "chat").await, 1, "c3 left room1");
     assert_eq!(ag.count("lurker", "chat").await, 0);
+}
+
+/// An `Emitter` (no server behind it) reaches the clients of the cluster: `to("r")` those
+/// in `in_r`, `except("r")` those in `out_r`, a binary emit everyone; nobody gets what was
+/// not theirs.
+pub async fn emitter_emits_to_rooms(emitter: &Emitter, ag: &Agent, in_r: &[&str], out_r: &[&str]) {
+    emitter
+        .of("/")
+        .to("r")
+        .emit("hello", &json!({ "v": 1 }))
+        .await
+        .unwrap();
+    for c in in_r {
+        assert_eq!(ag.wait(c, "hello", 1).await[0], json!([{ "v": 1 }]));
+    }
+    emitter.of("/").except("r").emit("out", &1).await.unwrap();
+    for c in out_r {
+        assert_eq!(ag.wait(c, "out", 1).await[0], json!([1]));
+    }
+    emitter
+        .of("/")
+        .emit_payload(
+            "bin",
+            Payload::args(&json!([sockeye::placeholder(0), "txt"]))
+                .unwrap()
+                .with_attachments(vec![vec![9u8, 8].into()]),
+        )
+        .await
+        .unwrap();
+    for c in in_r.iter().chain(out_r) {
+        assert_eq!(
+            ag.wait(c, "bin", 1).await[0],
+            json!([{ "$bin": [9, 8] }, "txt"])
+        );
+    }
+    for c in in_r {
+        assert_eq!(ag.count(c, "out").await, 0);
+    }
+    for c in out_r {
+        assert_eq!(ag.count(c, "hello").await, 0);
+    }
 }

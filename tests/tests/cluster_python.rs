@@ -101,6 +101,69 @@ async fn one_node_scenario(broker: Broker, scenario: &str) {
     server.stop().await;
 }
 
+/// A `cluster_workers.py` scenario that prints `READY` when its side is set up, then waits
+/// for the test to act (and, for some, for a line on its standard input).
+struct Python {
+    child: tokio::process::Child,
+    stdin: tokio::process::ChildStdin,
+    stderr: JoinHandle<String>,
+}
+
+impl Python {
+    /// Starts `cluster_workers.py ARGS…` and waits (at most 30 s) for its `READY`.
+    async fn ready(args: &[&str]) -> Python {
+        let mut child = tokio::process::Command::new("python3")
+            .arg("python/cluster_workers.py")
+            .args(args)
+            .current_dir(tests_dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("python3 runs");
+        let stdin = child.stdin.take().expect("stdin");
+        let mut err = child.stderr.take().expect("stderr");
+        let stderr = tokio::spawn(async move {
+            let mut s = String::new();
+            let _ = err.read_to_string(&mut s).await;
+            s
+        });
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let ready = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line == "READY" {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        if ready != Ok(true) {
+            let _ = child.kill().await;
+            panic!(
+                "the python side did not get ready:\n{}",
+                stderr.await.unwrap_or_default()
+            );
+        }
+        Python {
+            child,
+            stdin,
+            stderr,
+        }
+    }
+
+    /// Waits (at most 60 s) for it to end; panics with its output unless it passed.
+    async fn passed(mut self) {
+        let status = tokio::time::timeout(Duration::from_secs(60), self.child.wait())
+            .await
+            .expect("the python side finishes within 60 s")
+            .expect("python3 exits");
+        let stderr = self.stderr.await.unwrap_or_default();
+        assert!(status.success(), "python: {status}\n{stderr}");
+    }
+}
+
 /// The README's snippet (run as is, only the URL changed) reaches the client in `my room`
 /// and no other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -154,38 +217,7 @@ async fn python_server_and_sockeye_nodes(broker: Broker) {
     let node1 = Node::start(&broker).await;
     let node2 = Node::start(&broker).await;
     let url = broker.python_url();
-    let mut child = tokio::process::Command::new("python3")
-        .args(["python/cluster_workers.py", &url, "mixed"])
-        .args([&node1.url, &node2.url])
-        .current_dir(tests_dir())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("python3 runs");
-    let mut stderr = child.stderr.take().expect("stderr");
-    let stderr = tokio::spawn(async move {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s).await;
-        s
-    });
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let ready = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if line == "READY" {
-                return true;
-            }
-        }
-        false
-    })
-    .await;
-    if ready != Ok(true) {
-        let _ = child.kill().await;
-        panic!(
-            "the python side did not get ready:\n{}",
-            stderr.await.unwrap_or_default()
-        );
-    }
+    let python = Python::ready(&[&url, "mixed", &node1.url, &node2.url]).await;
 
     // From Sockeye node 1 to room R: the python server's client gets it too (binary).
     let data = Payload::one(&json!({ "n": 1, "bin": sockeye::placeholder(0) }))
@@ -208,12 +240,7 @@ async fn python_server_and_sockeye_nodes(broker: Broker) {
         .expect("emit");
     io.to("R").emit("done", &()).await.expect("emit");
 
-    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
-        .await
-        .expect("the python side finishes within 60 s")
-        .expect("python3 exits");
-    let stderr = stderr.await.unwrap_or_default();
-    assert!(status.success(), "python: {status}\n{stderr}");
+    python.passed().await;
     node1.stop().await;
     node2.stop().await;
 }
@@ -241,39 +268,7 @@ async fn a_listening_kombu_manager_survives_sockeye_messages() {
     let node1 = Node::start(&broker).await;
     let node2 = Node::start(&broker).await;
     let url = broker.python_url();
-    let mut child = tokio::process::Command::new("python3")
-        .args(["python/cluster_workers.py", &url, "kombu_listener"])
-        .current_dir(tests_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("python3 runs");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let mut stderr = child.stderr.take().expect("stderr");
-    let stderr = tokio::spawn(async move {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s).await;
-        s
-    });
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let ready = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if line == "READY" {
-                return true;
-            }
-        }
-        false
-    })
-    .await;
-    if ready != Ok(true) {
-        let _ = child.kill().await;
-        panic!(
-            "the python side did not get ready:\n{}",
-            stderr.await.unwrap_or_default()
-        );
-    }
+    let mut python = Python::ready(&[&url, "kombu_listener"]).await;
     // Both nodes count each other: requests go out on the exchange.
     for node in [&node1, &node2] {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -300,15 +295,10 @@ async fn a_listening_kombu_manager_survives_sockeye_messages() {
         .await
         .expect("server_side_emit");
     let _ = io.server_side_emit_with_ack("ss", &5).await;
-    tokio::io::AsyncWriteExt::write_all(&mut stdin, b"go\n")
+    tokio::io::AsyncWriteExt::write_all(&mut python.stdin, b"go\n")
         .await
         .expect("python's stdin");
-    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
-        .await
-        .expect("the python side finishes within 60 s")
-        .expect("python3 exits");
-    let stderr = stderr.await.unwrap_or_default();
-    assert!(status.success(), "python: {status}\n{stderr}");
+    python.passed().await;
     node1.stop().await;
     node2.stop().await;
 }

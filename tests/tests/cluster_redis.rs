@@ -440,41 +440,7 @@ async fn sockeye_emitter_to_node_and_sockeye_clients() {
     ag.emit_ack("s1", "join", json!(["r"])).await;
 
     let emitter = Emitter::redis(&redis.url).await.unwrap();
-    emitter
-        .of("/")
-        .to("r")
-        .emit("hello", &json!({ "v": 1 }))
-        .await
-        .unwrap();
-    for c in ["n1", "s1"] {
-        assert_eq!(ag.wait(c, "hello", 1).await[0], json!([{ "v": 1 }]));
-    }
-    emitter.of("/").except("r").emit("out", &1).await.unwrap();
-    for c in ["n2", "s2"] {
-        assert_eq!(ag.wait(c, "out", 1).await[0], json!([1]));
-    }
-    emitter
-        .of("/")
-        .emit_payload(
-            "bin",
-            Payload::args(&json!([sockeye::placeholder(0), "txt"]))
-                .unwrap()
-                .with_attachments(vec![vec![9u8, 8].into()]),
-        )
-        .await
-        .unwrap();
-    for c in ["n1", "n2", "s1", "s2"] {
-        assert_eq!(
-            ag.wait(c, "bin", 1).await[0],
-            json!([{ "$bin": [9, 8] }, "txt"])
-        );
-    }
-    for c in ["n1", "s1"] {
-        assert_eq!(ag.count(c, "out").await, 0);
-    }
-    for c in ["n2", "s2"] {
-        assert_eq!(ag.count(c, "hello").await, 0);
-    }
+    scenarios::emitter_emits_to_rooms(&emitter, &ag, &["n1", "s1"], &["n2", "s2"]).await;
 
     emitter.of("/").to("r").sockets_join("r2").await.unwrap();
     eventually("s1 in r2", SECS_5, || async {

@@ -25,7 +25,6 @@
 //! [`PREFETCH`] unacknowledged ones are in flight to us.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -41,7 +40,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::adapter::{random_uid, ClusterAdapter, Registry};
-use super::bus::{Bus, PythonFormat, Route};
+use super::bus::{Bus, Health, PythonFormat, Route};
 use crate::adapter::{Adapter, AdapterError, AdapterFactory};
 use crate::ns::NamespaceRef;
 
@@ -212,8 +211,8 @@ pub(crate) struct Node {
     exchange: ShortString,
     /// The publishing channel (confirm mode) while connected.
     channel: Mutex<Option<Channel>>,
-    /// Whether the broker is known to be unreachable (the outage is logged once).
-    down: AtomicBool,
+    /// Whether the broker is reachable (the outage is logged once).
+    health: Health,
     namespaces: Registry,
     /// The other Sockeye servers, by uid, with when they were last heard of.
     peers: Mutex<HashMap<String, Instant>>,
@@ -223,20 +222,6 @@ pub(crate) struct Node {
 }
 
 impl Node {
-    fn mark_down(&self, what: &str, e: &dyn std::fmt::Display) {
-        if !self.down.swap(true, Ordering::AcqRel) {
-            tracing::warn!(
-                "amqp broker unreachable ({what}: {e}); serving local clients only until it is back"
-            );
-        }
-    }
-
-    fn mark_up(&self) {
-        if self.down.swap(false, Ordering::AcqRel) {
-            tracing::info!("amqp broker reachable again; cluster traffic resumes");
-        }
-    }
-
     fn current_channel(&self) -> Option<Channel> {
         self.channel
             .lock()
@@ -294,7 +279,7 @@ impl Node {
     }
 
     fn enqueue(&self, msg: Outgoing) -> Result<(), AdapterError> {
-        if self.down.load(Ordering::Acquire) {
+        if self.health.is_down() {
             return Err(AdapterError::Backend("amqp broker unreachable".to_owned()));
         }
         self.outbox.try_send(msg).map_err(|e| match e {
@@ -550,7 +535,7 @@ impl Bus for Node {
 
     fn server_count<'a>(&'a self, _nsp: &'a str) -> BoxFuture<'a, Result<usize, AdapterError>> {
         Box::pin(async move {
-            if self.down.load(Ordering::Acquire) {
+            if self.health.is_down() {
                 return Err(AdapterError::Backend("amqp broker unreachable".to_owned()));
             }
             Ok(self.live_servers())
@@ -571,7 +556,7 @@ async fn run(node: Weak<Node>, mut stop: oneshot::Receiver<()>) {
         };
         let error = match connected {
             Ok(Ok((conn, mut deliveries))) => {
-                n.mark_up();
+                n.health.mark_up();
                 delay = Duration::from_millis(100);
                 n.announce(Kind::Hello);
                 let farewell = n.own(Kind::Bye, None, None, None, Vec::new()).ok();
@@ -621,7 +606,7 @@ async fn run(node: Weak<Node>, mut stop: oneshot::Receiver<()>) {
         match node.upgrade() {
             Some(n) => {
                 n.set_channel(None);
-                n.mark_down("connection", &error);
+                n.health.mark_down("connection", &error);
             }
             None => return,
         }
@@ -679,7 +664,7 @@ impl AmqpAdapterFactory {
             config,
             exchange,
             channel: Mutex::new(None),
-            down: AtomicBool::new(false),
+            health: Health::new("amqp broker"),
             namespaces: Registry::default(),
             peers: Mutex::new(HashMap::new()),
             outbox: out_tx,

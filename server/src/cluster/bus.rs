@@ -3,6 +3,7 @@
 //! routes to its own addressing (Redis channels, AMQP headers and queues), keeps the order
 //! of what one node sends, and counts the servers.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
@@ -56,4 +57,40 @@ pub(crate) trait Bus: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<(), AdapterError>>;
     /// How many servers share namespace `nsp` (this one included).
     fn server_count<'a>(&'a self, nsp: &'a str) -> BoxFuture<'a, Result<usize, AdapterError>>;
+}
+
+/// Whether a bus's backend is reachable, with its outage and its return each logged once.
+pub(crate) struct Health {
+    /// The backend's name in the logs (`redis`, `amqp broker`).
+    name: &'static str,
+    down: AtomicBool,
+}
+
+impl Health {
+    pub(crate) fn new(name: &'static str) -> Health {
+        Health {
+            name,
+            down: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the backend is known to be unreachable.
+    pub(crate) fn is_down(&self) -> bool {
+        self.down.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn mark_down(&self, what: &str, e: &dyn std::fmt::Display) {
+        if !self.down.swap(true, Ordering::AcqRel) {
+            tracing::warn!(
+                "{} unreachable ({what}: {e}); serving local clients only until it is back",
+                self.name
+            );
+        }
+    }
+
+    pub(crate) fn mark_up(&self) {
+        if self.down.swap(false, Ordering::AcqRel) {
+            tracing::info!("{} reachable again; cluster traffic resumes", self.name);
+        }
+    }
 }

@@ -13,7 +13,6 @@
 //! once, publishing fails fast, cluster-wide requests time out, and the subscriber
 //! reconnects with backoff and subscribes everything again.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -23,7 +22,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::{mpsc, oneshot};
 
 use super::adapter::{random_uid, ClusterAdapter, Registry};
-use super::bus::{Bus, PythonFormat, Route};
+use super::bus::{Bus, Health, PythonFormat, Route};
 use crate::adapter::{Adapter, AdapterError, AdapterFactory};
 use crate::ns::NamespaceRef;
 
@@ -92,8 +91,8 @@ pub(crate) struct Node {
     pub(crate) uid: String,
     config: RedisConfig,
     publisher: ConnectionManager,
-    /// Whether Redis is known to be unreachable (the outage is logged once).
-    down: AtomicBool,
+    /// Whether Redis is reachable (the outage is logged once).
+    health: Health,
     /// While down, when a command last tried Redis: one try per second, the others fail at
     /// once, so that a node never makes its clients wait on an outage.
     last_try: Mutex<Option<tokio::time::Instant>>,
@@ -117,23 +116,9 @@ const OUTBOX: usize = 8192;
 const BATCH: usize = 64;
 
 impl Node {
-    fn mark_down(&self, what: &str, e: &dyn std::fmt::Display) {
-        if !self.down.swap(true, Ordering::AcqRel) {
-            tracing::warn!(
-                "redis unreachable ({what}: {e}); serving local clients only until it is back"
-            );
-        }
-    }
-
-    fn mark_up(&self) {
-        if self.down.swap(false, Ordering::AcqRel) {
-            tracing::info!("redis reachable again; cluster traffic resumes");
-        }
-    }
-
     /// Whether a command may try Redis now (always when it is up; once a second when down).
     fn may_try(&self) -> Result<(), AdapterError> {
-        if !self.down.load(Ordering::Acquire) {
+        if !self.health.is_down() {
             return Ok(());
         }
         let now = tokio::time::Instant::now();
@@ -196,11 +181,11 @@ impl Node {
         let mut conn = self.publisher.clone();
         match pipe.query_async::<()>(&mut conn).await {
             Ok(()) => {
-                self.mark_up();
+                self.health.mark_up();
                 Ok(())
             }
             Err(e) => {
-                self.mark_down("publish", &e);
+                self.health.mark_down("publish", &e);
                 Err(AdapterError::Backend(e.to_string()))
             }
         }
@@ -218,7 +203,7 @@ impl Node {
         match r {
             Ok((_, n)) => Ok(n),
             Err(e) => {
-                self.mark_down("pubsub numsub", &e);
+                self.health.mark_down("pubsub numsub", &e);
                 Err(AdapterError::Backend(e.to_string()))
             }
         }
@@ -322,7 +307,7 @@ async fn subscriber(node: Weak<Node>, client: redis::Client, mut subs: mpsc::Rec
                 }
                 if ok {
                     if let Some(n) = node.upgrade() {
-                        n.mark_up();
+                        n.health.mark_up();
                     }
                     delay = Duration::from_millis(100);
                     loop {
@@ -355,7 +340,7 @@ async fn subscriber(node: Weak<Node>, client: redis::Client, mut subs: mpsc::Rec
             Err(e) => e.to_string(),
         };
         match node.upgrade() {
-            Some(n) => n.mark_down("subscribe", &error),
+            Some(n) => n.health.mark_down("subscribe", &error),
             None => return,
         }
         // Wait before reconnecting, still taking subscriptions.
@@ -417,7 +402,7 @@ impl RedisAdapterFactory {
             uid: random_uid(),
             config,
             publisher,
-            down: AtomicBool::new(false),
+            health: Health::new("redis"),
             last_try: Mutex::new(None),
             namespaces: Registry::default(),
             subs: tx,
