@@ -239,11 +239,21 @@ pub fn redis_config(redis_url: &str, requests_timeout: Duration) -> RedisConfig 
 /// Starts a Sockeye node on the Redis or AMQP broker at `url` (`redis://…` or `amqp://…`;
 /// cluster requests time out after `requests_timeout`; AMQP heartbeats every second).
 pub async fn sockeye_node(url: &str, name: &str, requests_timeout: Duration) -> SockeyeNode {
+    sockeye_node_with(url, name, requests_timeout, Duration::from_secs(1)).await
+}
+
+/// [`sockeye_node`] with AMQP heartbeats every `heartbeat_interval`.
+pub async fn sockeye_node_with(
+    url: &str,
+    name: &str,
+    requests_timeout: Duration,
+    heartbeat_interval: Duration,
+) -> SockeyeNode {
     let builder = SocketIo::builder();
     let (uid, builder) = if url.starts_with("amqp://") {
         let config = AmqpConfig::new(url)
             .with_requests_timeout(requests_timeout)
-            .with_heartbeat_interval(Duration::from_secs(1));
+            .with_heartbeat_interval(heartbeat_interval);
         let factory = AmqpAdapterFactory::new(config).expect("amqp adapter");
         (factory.uid().to_owned(), builder.adapter(factory))
     } else {

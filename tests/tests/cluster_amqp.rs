@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sockeye::cluster::Emitter;
-use sockeye_tests::cluster::{eventually, sockeye_node, Agent, SockeyeNode};
+use sockeye_tests::cluster::{eventually, sockeye_node, sockeye_node_with, Agent, SockeyeNode};
 use sockeye_tests::process::{demo_binary, Process, TempDir};
 use sockeye_tests::rabbitmq::RabbitServer;
 use sockeye_tests::redis::free_port;
@@ -119,7 +119,7 @@ async fn native_broadcasts_and_namespaces_one_node_lacks() {
     let extra = a.io().of("/extra");
     let t0 = Instant::now();
     assert!(extra.fetch_sockets().await.unwrap().is_empty());
-    assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
+    assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
     assert_eq!(
         ids(&a.io().fetch_sockets().await.unwrap()).len(),
         4,
@@ -377,7 +377,10 @@ async fn sockeye_demo_binaries_on_rabbitmq() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_that_leaves_is_no_longer_counted() {
     let rabbit = RabbitServer::start();
-    let (a, b) = two_nodes(&rabbit, SECS_5).await;
+    // Heartbeats every 5 s: silence alone would take 10–15 s to uncount a node.
+    let a = sockeye_node_with(&rabbit.url, "A", SECS_5, SECS_5).await;
+    let b = sockeye_node_with(&rabbit.url, "B", SECS_5, SECS_5).await;
+    joined(&[&a, &b], 2).await;
     b.io().close().await;
     drop(b);
     let t0 = Instant::now();
@@ -386,8 +389,7 @@ async fn a_node_that_leaves_is_no_longer_counted() {
     })
     .await;
     let gone = t0.elapsed();
-    // Heartbeats come every second here: silence alone would take 3 s.
-    assert!(gone < Duration::from_millis(1500), "{gone:?}");
+    assert!(gone < Duration::from_secs(5), "{gone:?}");
     let t0 = Instant::now();
     assert!(a.io().fetch_sockets().await.unwrap().is_empty());
     assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
