@@ -36,6 +36,7 @@ STEPS=(
   wasm_e2e     # the wasm client in headless Chromium against Node socket.io 4.8
   wasm_sockeye # the wasm client in headless Chromium against the sockeye server (sockeye-demo)
   wasm_tarball # the packed tarball installed in a scratch project, same tests in Chromium
+  wasm_compat  # the same scenarios with socket.io-client 4.8 and sockeye-client (tarball): identical traces, Node and Chromium x socket.io 4.8 and sockeye-demo
   wasm_everywhere # the tarball in Node (import, require) vs sockeye-demo and socket.io; esbuild, Vite, classic script, CSP in Chromium
   demo_e2e     # the demo page (www/) in headless Chromium: two users against sockeye-demo
   hostile      # sockeye-demo (debug) against hostile clients (tests/hostile, Node): contained, honest echo, RSS
@@ -193,6 +194,20 @@ step_wasm_everywhere() {
   # classic script and the ES module under a Content-Security-Policy, in headless Chromium.
   (cd "$ROOT/wasm-client/everywhere" &&
     SOCKEYE_DEMO="$TARGET_DIR/debug/sockeye-demo" node --test --test-concurrency=1 node.test.js browser.test.js)
+}
+
+step_wasm_compat() {
+  if [ ! -f "$ROOT/wasm-client/pkg/sockeye_wasm_bg.wasm" ]; then
+    echo "missing wasm-client/pkg (did wasm_pkg fail?)"
+    return 1
+  fi
+  cargo build -p sockeye --bin sockeye-demo
+  # wasm-client/everywhere/compat.test.js: each scenario of compat-scenarios.js run with the
+  # official socket.io-client and with the packed sockeye-client, in Node and in headless
+  # Chromium, against Node socket.io 4.8 and sockeye-demo; the traces must be deep-equal
+  # (known differences, listed in js/README.md, print their diff).
+  (cd "$ROOT/wasm-client/everywhere" &&
+    SOCKEYE_DEMO="$TARGET_DIR/debug/sockeye-demo" node --test --test-concurrency=1 compat.test.js)
 }
 
 step_demo_e2e() {

@@ -18,7 +18,7 @@ export async function run(io, entry) {
     const pushed = new Promise((resolve) => s.once('pushed', (...args) => resolve(args)));
     s.emit('say', 'pushed', 'bytes', new Uint8Array([4, 5, 6]));
     const [label, bytes] = await pushed;
-    out.pushed = { label, bytes: Array.from(new Uint8Array(bytes)), isArrayBuffer: bytes instanceof ArrayBuffer };
+    out.pushed = { label, bytes: Array.from(new Uint8Array(bytes)), kind: bytes.constructor.name };
     s.on('question', (a, ack) => ack({ got: a, bytes: new Uint8Array([7, 8]) }));
     const answer = new Promise((resolve) => s.once('answer', resolve));
     s.emit('ask', 'question', 'q?');

@@ -41,6 +41,7 @@ globalThis.scenario = async function scenario(io, url, opts) {
     text,
     bin: Array.from(new Uint8Array(bin.b)),
     binIsArrayBuffer: bin.b instanceof ArrayBuffer,
+    binKind: bin.b.constructor.name,
     binN: bin.n,
     transport: s.io.transport,
   };

@@ -4,7 +4,10 @@
 // binary placeholders, and ack callbacks.
 // `Engine` is the wasm Manager as each build loads it (load/web.js in browsers and bundlers,
 // load/node.js in Node; build.sh picks one as ./engine.js).
-import { Engine } from './engine.js';
+// `received(u8)` is how a received binary attachment is handed to the app: an `ArrayBuffer`
+// in browsers, a Node `Buffer` in Node (as socket.io-client, whose engine uses binaryType
+// `nodebuffer` there).
+import { Engine, received } from './engine.js';
 
 /** Socket.IO protocol revision. */
 export const protocol = 5;
@@ -30,10 +33,10 @@ function encode(args) {
   return [json, att];
 }
 
-/** The arguments of a JSON array, placeholders replaced by `ArrayBuffer`s. */
+/** The arguments of a JSON array, placeholders replaced by binary values (`received`). */
 function decode(json, att) {
   const parsed = JSON.parse(json, (_k, v) => (v && v._placeholder === true
-    && typeof v.num === 'number' && att[v.num] ? att[v.num].buffer : v));
+    && typeof v.num === 'number' && att[v.num] ? received(att[v.num]) : v));
   return Array.isArray(parsed) ? parsed : [];
 }
 

@@ -7,3 +7,6 @@ import { join } from 'node:path';
 initSync({ module: readFileSync(join(__dirname, 'sockeye_wasm_bg.wasm')) });
 
 export { Manager as Engine };
+
+/** A received attachment as socket.io-client gives it in Node: a `Buffer` (no copy). */
+export const received = (u8) => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);

@@ -23,6 +23,9 @@ const waiting = [];
 // Surfaces an error to the page without unwinding through the caller.
 const report = (e) => setTimeout(() => { throw e; });
 
+/** A received attachment as socket.io-client gives it in browsers: an `ArrayBuffer`. */
+export const received = (u8) => u8.buffer;
+
 /** The wasm Manager, or its stand-in until the wasm is ready. */
 export class Engine {
   constructor(...args) {
