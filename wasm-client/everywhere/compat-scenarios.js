@@ -232,9 +232,11 @@
       const s = r.watch(io(url, { forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 200, randomizationFactor: 0 }), 'a');
       await r.next(s, 'connect');
       const down = r.next(s, 'disconnect', 10000);
+      // The state as the disconnect happens (not after the server's stop returned: by then
+      // the first reconnection attempt may have begun, earlier or later by the clock).
+      s.once('disconnect', () => r.add('while down', state(s)));
       await ctl.stop();
       await down;
-      r.add('while down', state(s));
       await r.next(s.io, 'reconnect_error');
       const back = r.next(s.io, 'reconnect', 10000);
       await ctl.start();

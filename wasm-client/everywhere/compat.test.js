@@ -29,16 +29,9 @@ const { names } = globalThis.compat;
  * `align(trace)` removing the difference from a trace.
  */
 const KNOWN = {
-  // A failed (re)connection attempt: socket.io-client's socket hears of it as one of its
-  // manager's `error` listeners (registered when the socket opens, so normally before the
-  // app's), hence `connect_error` on the socket before the app's manager `error` listener;
-  // sockeye-client emits the manager's `error` first.
-  // The rest of the trace must still be equal: both traces are compared again without the
-  // manager's `error` entries.
-  '* * reconnection': {
-    why: 'manager `error` before the socket\'s `connect_error`',
-    align: (trace) => trace.filter((e) => !(e[1] === 'manager' && e[2] === 'error')),
-  },
+  // (none today: the one found first — the manager's `error` before the socket's
+  // `connect_error` — is fixed: sockets listen to their manager's `error`, as
+  // socket.io-client's do.)
 };
 
 function known(env, server, scenario) {

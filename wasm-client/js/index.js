@@ -202,18 +202,18 @@ export class Manager extends Emitter {
     s.emitReserved('connect');
   }
   onConnectError(nsp, message, data) {
+    // A failed connection attempt reached the sockets through the manager's `error` (see
+    // `Socket.connect`); only a server's refusal is the namespace's own.
+    if (data === undefined) return;
+    // A server refusal: {"message": ..., "data": ...}. The namespace stays down.
     const s = this.nsps[nsp];
-    let err = this._err || new Error(message);
-    if (data !== undefined) {
-      // A server refusal: {"message": ..., "data": ...}. The namespace stays down.
-      err = new Error(data);
-      try {
-        const p = JSON.parse(data);
-        err.message = p && p.message !== undefined ? p.message : data;
-        if (p && p.data !== undefined) err.data = p.data;
-      } catch (_) { /* not JSON: the raw text is the message */ }
-      this._packet(4, nsp, { message: err.message, data: err.data }, undefined);
-    }
+    const err = new Error(data);
+    try {
+      const p = JSON.parse(data);
+      err.message = p && p.message !== undefined ? p.message : data;
+      if (p && p.data !== undefined) err.data = p.data;
+    } catch (_) { /* not JSON: the raw text is the message */ }
+    this._packet(4, nsp, { message: err.message, data: err.data }, undefined);
     if (s) s.emitReserved('connect_error', err);
   }
   onDisconnect(nsp, reason) {
@@ -322,6 +322,13 @@ export class Socket extends Emitter {
   /** Connects the namespace (and the connection, if needed, even after it gave up). */
   connect() {
     if (this.connected) return this;
+    // As socket.io-client's `subEvents`: the socket hears of a failed connection attempt as
+    // one of its manager's `error` listeners, so its `connect_error` comes in the order the
+    // listeners were registered (before those the app adds later).
+    if (!this._onerror) {
+      this._onerror = (err) => { if (!this.connected) this.emitReserved('connect_error', err); };
+      this.io.on('error', this._onerror);
+    }
     this.io._e.connect(this.nsp);
     const pre = this._pre;
     this._pre = [];
@@ -331,6 +338,10 @@ export class Socket extends Emitter {
 
   /** Leaves the namespace; the connection closes when no namespace is left. */
   disconnect() {
+    if (this._onerror) {
+      this.io.off('error', this._onerror);
+      this._onerror = null;
+    }
     this.io._e.disconnect(this.nsp);
     return this;
   }
