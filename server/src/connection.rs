@@ -69,6 +69,21 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The bytes it will send (its data and attachments), for the session input queue's
+    /// byte budget.
+    pub(crate) fn byte_len(&self) -> usize {
+        let (data, attachments) = match self {
+            Command::Emit {
+                data, attachments, ..
+            } => (data.len(), attachments),
+            Command::Ack { payload, .. } => (payload.args.len(), &payload.attachments),
+            Command::Connected { .. } | Command::Disconnect { .. } => return 0,
+        };
+        data + attachments.iter().map(Bytes::len).sum::<usize>()
+    }
+}
+
 /// A socket whose CONNECT is being decided. Dropped unanswered (the session ended before
 /// it heard the outcome), the socket leaves its rooms and its namespace.
 pub struct PendingSocket(Option<SocketRef>);

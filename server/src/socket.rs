@@ -410,20 +410,7 @@ impl SocketRef {
         if !self.connected() {
             return Err(SendError::Disconnected);
         }
-        let bytes = match &command {
-            Command::Emit {
-                data, attachments, ..
-            } => data.len() + attachments.iter().map(bytes::Bytes::len).sum::<usize>(),
-            Command::Ack { payload, .. } => {
-                payload.args.len()
-                    + payload
-                        .attachments
-                        .iter()
-                        .map(bytes::Bytes::len)
-                        .sum::<usize>()
-            }
-            _ => 0,
-        };
+        let bytes = command.byte_len();
         self.0.session.command(command, bytes).map_err(|e| match e {
             QueueError::Full => SendError::Full,
             QueueError::Closed => SendError::Disconnected,

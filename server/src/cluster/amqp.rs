@@ -40,7 +40,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::adapter::{random_uid, ClusterAdapter, Registry};
-use super::bus::{Bus, Health, PythonFormat, Route};
+use super::bus::{self, Bus, Done, Health, PythonFormat, Route};
 use crate::adapter::{Adapter, AdapterError, AdapterFactory};
 use crate::ns::NamespaceRef;
 
@@ -149,7 +149,7 @@ struct Outgoing {
     routing_key: ShortString,
     properties: BasicProperties,
     payload: Vec<u8>,
-    done: Option<oneshot::Sender<Result<(), AdapterError>>>,
+    done: Option<Done>,
 }
 
 fn long(s: &str) -> AMQPValue {
@@ -188,6 +188,25 @@ fn python_properties() -> BasicProperties {
     BasicProperties::default()
         .with_content_type("text/plain".into())
         .with_content_encoding("utf-8".into())
+}
+
+/// Declares `exchange` as python-socketio's managers do — fanout, not durable, not
+/// auto-delete, no arguments: the broker refuses a declaration that differs from the
+/// existing exchange's.
+async fn declare_exchange(channel: &Channel, exchange: &ShortString) -> Result<(), lapin::Error> {
+    let options = ExchangeDeclareOptions {
+        durable: false,
+        auto_delete: false,
+        ..Default::default()
+    };
+    channel
+        .exchange_declare(
+            exchange.clone(),
+            ExchangeKind::Fanout,
+            options,
+            FieldTable::default(),
+        )
+        .await
 }
 
 /// The name of server `uid`'s queue.
@@ -282,14 +301,7 @@ impl Node {
         if self.health.is_down() {
             return Err(AdapterError::Backend("amqp broker unreachable".to_owned()));
         }
-        self.outbox.try_send(msg).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => {
-                AdapterError::Backend("too many messages waiting for the amqp broker".to_owned())
-            }
-            mpsc::error::TrySendError::Closed(_) => {
-                AdapterError::Backend("publisher stopped".to_owned())
-            }
-        })
+        bus::queue(&self.outbox, msg, "the amqp broker")
     }
 
     /// Says `kind` (hello or heartbeat) to every server.
@@ -436,19 +448,7 @@ impl Node {
         let conn = Connection::connect(&self.config.url, ConnectionProperties::default()).await?;
         let publisher = conn.create_channel().await?;
         let consumer = conn.create_channel().await?;
-        // As python-socketio declares it (a different declaration is refused).
-        publisher
-            .exchange_declare(
-                self.exchange.clone(),
-                ExchangeKind::Fanout,
-                ExchangeDeclareOptions {
-                    durable: false,
-                    auto_delete: false,
-                    ..Default::default()
-                },
-                FieldTable::default(),
-            )
-            .await?;
+        declare_exchange(&publisher, &self.exchange).await?;
         let queue = ShortString::from(queue_name(&self.uid));
         let mut args = FieldTable::default();
         args.insert(
@@ -528,8 +528,7 @@ impl Bus for Node {
             let mut msg = self.outgoing(to, payload)?;
             msg.done = Some(tx);
             self.enqueue(msg)?;
-            rx.await
-                .unwrap_or_else(|_| Err(AdapterError::Backend("publisher stopped".to_owned())))
+            bus::outcome(rx).await
         })
     }
 
@@ -717,13 +716,7 @@ impl Publisher {
                 .await
                 .map_err(backend)?;
             let channel = conn.create_channel().await.map_err(backend)?;
-            channel
-                .exchange_declare(
-                    self.exchange.clone(),
-                    ExchangeKind::Fanout,
-                    ExchangeDeclareOptions::default(),
-                    FieldTable::default(),
-                )
+            declare_exchange(&channel, &self.exchange)
                 .await
                 .map_err(backend)?;
             channel

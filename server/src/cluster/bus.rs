@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::adapter::AdapterError;
 
@@ -57,6 +58,34 @@ pub(crate) trait Bus: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<(), AdapterError>>;
     /// How many servers share namespace `nsp` (this one included).
     fn server_count<'a>(&'a self, nsp: &'a str) -> BoxFuture<'a, Result<usize, AdapterError>>;
+}
+
+/// Where a bus's publisher task reports how one message went.
+pub(crate) type Done = oneshot::Sender<Result<(), AdapterError>>;
+
+/// Hands `msg` to a bus's publisher task through its bounded `outbox` (`backend` names the
+/// bus in the error). A full outbox refuses at once: nobody waits on a bus.
+pub(crate) fn queue<T>(
+    outbox: &mpsc::Sender<T>,
+    msg: T,
+    backend: &str,
+) -> Result<(), AdapterError> {
+    outbox.try_send(msg).map_err(|e| match e {
+        mpsc::error::TrySendError::Full(_) => {
+            AdapterError::Backend(format!("too many messages waiting for {backend}"))
+        }
+        mpsc::error::TrySendError::Closed(_) => {
+            AdapterError::Backend("publisher stopped".to_owned())
+        }
+    })
+}
+
+/// What the publisher task reported for a message queued with a [`Done`].
+pub(crate) async fn outcome(
+    done: oneshot::Receiver<Result<(), AdapterError>>,
+) -> Result<(), AdapterError> {
+    done.await
+        .unwrap_or_else(|_| Err(AdapterError::Backend("publisher stopped".to_owned())))
 }
 
 /// Whether a bus's backend is reachable, with its outage and its return each logged once.

@@ -22,7 +22,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::{mpsc, oneshot};
 
 use super::adapter::{random_uid, ClusterAdapter, Registry};
-use super::bus::{Bus, Health, PythonFormat, Route};
+use super::bus::{self, Bus, Done, Health, PythonFormat, Route};
 use crate::adapter::{Adapter, AdapterError, AdapterFactory};
 use crate::ns::NamespaceRef;
 
@@ -106,7 +106,7 @@ pub(crate) struct Node {
 struct Outgoing {
     channel: String,
     payload: Vec<u8>,
-    done: Option<oneshot::Sender<Result<(), AdapterError>>>,
+    done: Option<Done>,
 }
 
 /// Most messages waiting to be published (past it, broadcasts are dropped for the other
@@ -154,21 +154,14 @@ impl Node {
         &self,
         route: Route<'_>,
         payload: Vec<u8>,
-        done: Option<oneshot::Sender<Result<(), AdapterError>>>,
+        done: Option<Done>,
     ) -> Result<(), AdapterError> {
         let msg = Outgoing {
             channel: self.channel(route),
             payload,
             done,
         };
-        self.outbox.try_send(msg).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => {
-                AdapterError::Backend("too many messages waiting for redis".to_owned())
-            }
-            mpsc::error::TrySendError::Closed(_) => {
-                AdapterError::Backend("publisher stopped".to_owned())
-            }
-        })
+        bus::queue(&self.outbox, msg, "redis")
     }
 
     /// Publishes a batch in one pipelined round trip.
@@ -276,8 +269,7 @@ impl Bus for Node {
         Box::pin(async move {
             let (tx, rx) = oneshot::channel();
             self.enqueue(to, payload, Some(tx))?;
-            rx.await
-                .unwrap_or_else(|_| Err(AdapterError::Backend("publisher stopped".to_owned())))
+            bus::outcome(rx).await
         })
     }
 
