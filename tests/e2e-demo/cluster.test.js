@@ -11,10 +11,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { DEMO, freePort } from '../support/sockeye-demo.mjs';
+import { DEMO, freePort, startProcess, killDemos } from '../support/sockeye-demo.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
@@ -23,46 +23,6 @@ const OUTPUT = process.env.SOCKEYE_OUTPUT || path.join(ROOT, 'tests', 'output');
 const SNIPPET = path.join(ROOT, 'tests', 'python', 'cluster_snippet.py');
 const PYTHON = process.env.PYTHON || 'python3';
 const WAIT = 20000;
-
-const children = new Set();
-
-/** Spawns `cmd args`, resolves once its output matches `ready` (rejects after 30 s). */
-function startChild(cmd, args, ready, env = {}) {
-  const child = spawn(cmd, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${cmd} did not start:\n${out}`));
-    }, 30000);
-    const onData = (d) => {
-      out += d;
-      if (ready.test(out)) {
-        clearTimeout(timer);
-        resolve({
-          child,
-          output: () => out,
-          close: () => new Promise((r) => {
-            if (child.exitCode !== null || child.signalCode !== null) { r(); return; }
-            child.once('exit', () => r());
-            child.kill('SIGTERM');
-          }),
-        });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${cmd} exited (${code}):\n${out}`));
-    });
-  });
-}
 
 /** Runs `cmd args` to completion (30 s at most); resolves with its stdout. */
 function run(cmd, args) {
@@ -124,7 +84,7 @@ before(async () => {
 });
 after(async () => {
   if (browser) await browser.close();
-  for (const child of children) child.kill('SIGKILL');
+  killDemos();
 });
 
 async function openUser(url, name) {
@@ -146,12 +106,12 @@ const serverEvent = (user, event) =>
 test('demo page on a Redis cluster node: python-socketio\'s RedisManager snippet shows `my event` in "Server events"',
   { timeout: 120000 }, async () => {
     const redisPort = await freePort();
-    const redis = await startChild(process.env.REDIS_SERVER || 'redis-server',
+    const redis = await startProcess(process.env.REDIS_SERVER || 'redis-server',
       ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       /Ready to accept connections/);
     const redisUrl = `redis://127.0.0.1:${redisPort}`;
     const port = await freePort();
-    const demo = await startChild(DEMO,
+    const demo = await startProcess(DEMO,
       ['--port', String(port), '--host', '127.0.0.1', '--static', WWW, '--adapter', redisUrl],
       /listening/, { NO_COLOR: '1' });
     try {

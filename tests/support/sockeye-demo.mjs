@@ -25,28 +25,28 @@ export function freePort() {
 const running = new Set();
 
 /**
- * Starts `sockeye-demo` on `port` (serving `staticDir` if given, with the extra command-line
- * `args`, e.g. `['--cors-any']`) and resolves once it logs that it listens, with
- * `{ url, close() }`; `close()` stops it with SIGTERM.
+ * Starts `cmd args` (with `env` added to the environment) and resolves once its output
+ * matches `ready`, with `{ child, output(), close() }`; `close()` stops it with SIGTERM.
+ * Rejects if it exits first or is not ready within 30 s.
  */
-export function startDemo(port, { staticDir, args: extra = [] } = {}) {
-  const args = ['--port', String(port), '--host', '127.0.0.1', ...extra];
-  if (staticDir) args.push('--static', staticDir);
-  const child = spawn(DEMO, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startProcess(cmd, args, ready, env = {}) {
+  const name = path.basename(cmd);
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   running.add(child);
   child.once('exit', () => running.delete(child));
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`sockeye-demo did not start:\n${out}`));
+      reject(new Error(`${name} did not start:\n${out}`));
     }, 30000);
     const onData = (d) => {
       out += d;
-      if (/listening/.test(out)) {
+      if (ready.test(out)) {
         clearTimeout(timer);
         resolve({
-          url: `http://127.0.0.1:${port}`,
+          child,
+          output: () => out,
           close: () => new Promise((r) => {
             if (child.exitCode !== null || child.signalCode !== null) { r(); return; }
             child.once('exit', () => r());
@@ -59,12 +59,24 @@ export function startDemo(port, { staticDir, args: extra = [] } = {}) {
     child.stderr.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`sockeye-demo exited (${code}):\n${out}`));
+      reject(new Error(`${name} exited (${code}):\n${out}`));
     });
   });
 }
 
-/** Kills every `sockeye-demo` still running (for an `after` hook). */
+/**
+ * Starts `sockeye-demo` on `port` (serving `staticDir` if given, with the extra command-line
+ * `args`, e.g. `['--cors-any']`) and resolves once it logs that it listens, with
+ * `{ url, close() }`; `close()` stops it with SIGTERM.
+ */
+export async function startDemo(port, { staticDir, args: extra = [] } = {}) {
+  const args = ['--port', String(port), '--host', '127.0.0.1', ...extra];
+  if (staticDir) args.push('--static', staticDir);
+  const demo = await startProcess(DEMO, args, /listening/);
+  return { url: `http://127.0.0.1:${port}`, close: demo.close };
+}
+
+/** Kills every process started here still running (for an `after` hook). */
 export function killDemos() {
   for (const child of running) child.kill('SIGKILL');
 }
