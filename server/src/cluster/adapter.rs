@@ -99,6 +99,7 @@ impl Registry {
     pub(crate) fn create(&self, bus: Arc<dyn Bus>, ns: NamespaceRef) -> ClusterAdapter {
         let nsp = ns.name().to_owned();
         let shared = Arc::new(Shared {
+            python_host: format!("{}{}", python::SOCKEYE_HOST, bus.uid()),
             bus,
             local: LocalAdapter::new(ns.clone()),
             ns,
@@ -145,6 +146,8 @@ pub(crate) struct Shared {
     ns: NamespaceRef,
     local: LocalAdapter,
     nsp: String,
+    /// Our `host_id` in python-socketio's messages (`sockeye-<uid>`).
+    python_host: String,
     requests: Mutex<HashMap<String, Pending>>,
 }
 
@@ -509,7 +512,7 @@ impl Shared {
                 let from_sockeye = host_id
                     .as_deref()
                     .is_some_and(|h| h.starts_with(python::SOCKEYE_HOST));
-                let ours = host_id.as_deref() == Some(self.python_host().as_str());
+                let ours = host_id.as_deref() == Some(self.python_host.as_str());
                 if ours || (from_sockeye && self.bus.python() != PythonFormat::Preferred) {
                     // Ours, or a Sockeye node's copy of a broadcast that also came natively.
                     return;
@@ -683,7 +686,7 @@ impl Shared {
         let args = format!("[{}]", rest.join(","));
         let skip: Vec<String> = opts.except_sids.iter().map(|s| s.to_string()).collect();
         python::encode_emit(
-            &self.python_host(),
+            &self.python_host,
             &self.nsp,
             &event,
             &args,
@@ -691,11 +694,6 @@ impl Shared {
             &opts.rooms,
             &skip,
         )
-    }
-
-    /// Our `host_id` in python-socketio's messages.
-    fn python_host(&self) -> String {
-        format!("{}{}", python::SOCKEYE_HOST, self.uid())
     }
 }
 
