@@ -375,11 +375,7 @@ impl<P: Protocol> SessionTask<P> {
             };
             let now = self.engine.now();
             match wake {
-                Wake::Input(Some(Input::PollPost(body, reply, _permit))) => {
-                    let result = self.poll_post(body).await;
-                    let _ = reply.send(result);
-                }
-                Wake::Input(Some(input)) => self.handle_input(now, input),
+                Wake::Input(Some(input)) => self.handle_input(now, input).await,
                 Wake::Input(None) => self.machine.close(now, CloseReason::ServerShutdown),
                 Wake::Timeout => self.machine.handle_timeout(now),
                 Wake::PollClosed => {
@@ -434,7 +430,7 @@ impl<P: Protocol> SessionTask<P> {
         }
     }
 
-    fn handle_input(&mut self, now: Instant, input: Input<P::Command>) {
+    async fn handle_input(&mut self, now: Instant, input: Input<P::Command>) {
         match input {
             Input::PollGet(reply) => match self.machine.handle_poll_get(now) {
                 Ok(()) => self.pending_poll = Some(reply),
@@ -443,9 +439,10 @@ impl<P: Protocol> SessionTask<P> {
                     let _ = reply.send(Err(EngineError::BadRequest));
                 }
             },
-            // Handled in slices by `poll_post`.
-            Input::PollPost(_, reply, _) => {
-                let _ = reply.send(Err(EngineError::BadRequest));
+            // The permit holds the body's bytes until it has been handled.
+            Input::PollPost(body, reply, _permit) => {
+                let result = self.poll_post(body).await;
+                let _ = reply.send(result);
             }
             Input::WsAttach { id, out, reply } => {
                 let ok = self.machine.handle_ws_attach(now).is_ok();
