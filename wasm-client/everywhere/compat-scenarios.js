@@ -118,6 +118,13 @@
   }
 
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  // Resolves once the connection runs on WebSocket (at once if it already does).
+  const upgraded = (s) => new Promise((resolve, reject) => {
+    const engine = s.io.engine;
+    if (engine.transport && engine.transport.name === 'websocket') { resolve(); return; }
+    const timer = setTimeout(() => reject(new Error('no upgrade to websocket')), WAIT);
+    engine.once('upgrade', () => { clearTimeout(timer); resolve(); });
+  });
   const state = (s) => ({ connected: s.connected, active: s.active, id: s.id === undefined ? 'undefined' : typeof s.id });
 
   const scenarios = {
@@ -229,8 +236,14 @@
     // The server goes away and comes back: disconnect reason, reconnect attempts (collapsed,
     // see above), reconnect, and the socket usable again.
     async reconnection(io, url, r, ctl) {
-      const s = r.watch(io(url, { forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 200, randomizationFactor: 0 }), 'a');
+      // 1.5 s between attempts: the server is back (started after the first failure) before
+      // the second, so both clients see one failed attempt, not as many as its start took.
+      const s = r.watch(io(url, { forceNew: true, reconnectionDelay: 1500, reconnectionDelayMax: 1500, randomizationFactor: 0 }), 'a');
       await r.next(s, 'connect');
+      // The server stops only once the connection has upgraded: on polling the first failure
+      // is an `xhr poll error` (`transport error`), on WebSocket a `transport close` — which
+      // one a client saw depended on how fast its upgrade went.
+      await upgraded(s);
       const down = r.next(s, 'disconnect', 10000);
       // The state as the disconnect happens (not after the server's stop returned: by then
       // the first reconnection attempt may have begun, earlier or later by the clock).
