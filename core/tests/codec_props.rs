@@ -182,7 +182,7 @@ where
 {
     use engine::Packet;
     prop_oneof![
-        1 => handshake().prop_map(Packet::Open),
+        1 => handshake().prop_map(|h| Packet::Open(Box::new(h))),
         1 => Just(Packet::Close),
         1 => text().prop_map(|s| Packet::Ping(Str::from(s))),
         1 => text().prop_map(|s| Packet::Pong(Str::from(s))),

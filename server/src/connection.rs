@@ -115,6 +115,9 @@ pub struct SessionState {
     acks: HashMap<(Str, u64), AckReply>,
     /// CONNECTs whose outcome has not come back yet.
     connecting: usize,
+    /// A socket's event queue overflowed and the session is closing: the events still
+    /// decoded from the same body are dropped without a word (the cap is logged once).
+    overflowed: bool,
 }
 
 impl Protocol for SocketIoProtocol {
@@ -148,6 +151,7 @@ impl Protocol for SocketIoProtocol {
             sockets: HashMap::new(),
             acks: HashMap::new(),
             connecting: 0,
+            overflowed: false,
         };
         (conn, state)
     }
@@ -165,12 +169,16 @@ impl Protocol for SocketIoProtocol {
                 attachments,
                 id,
             } => {
+                if st.overflowed {
+                    return;
+                }
                 let payload = Payload { args, attachments };
                 let full = st
                     .sockets
                     .get(&nsp)
                     .is_some_and(|socket| !socket.dispatch(name, payload, id));
                 if full {
+                    st.overflowed = true;
                     tracing::warn!(sid = %st.handle.sid(), "event queue full; closing the session");
                     conn.close(now, CloseReason::QueueFull);
                 }

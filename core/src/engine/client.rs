@@ -396,10 +396,10 @@ impl Session {
                     && self.config.transports.contains(&Transport::WebSocket)
                     && hs.upgrades.iter().any(|u| u == "websocket");
                 let sid = Str::from(hs.sid.as_str());
-                self.handshake = Some(hs.clone());
+                self.handshake = Some((*hs).clone());
                 self.state = State::Open;
                 self.ping_deadline = Some(now + self.watchdog());
-                self.events.push_back(Event::Open(hs));
+                self.events.push_back(Event::Open(*hs));
                 if upgrade {
                     self.probe = Probe::Opening;
                     self.transmits

@@ -41,8 +41,10 @@ pub enum Message {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Packet {
-    /// The handshake, sent by the server first.
-    Open(Handshake),
+    /// The handshake, sent by the server first. Boxed: it is by far the largest variant, and
+    /// every other packet (half a million of them in a hostile polling body) would carry its
+    /// size.
+    Open(Box<Handshake>),
     /// Close the session.
     Close,
     /// Heartbeat request; the payload is `"probe"` during an upgrade, otherwise empty.
@@ -171,7 +173,12 @@ impl Packet {
     /// polling body), whose data shares `buf`. O(length of `part`): a body's packets are
     /// decoded without a [`Str`] for each.
     pub(crate) fn decode_part(buf: &Str, part: &str) -> Result<Packet, DecodeError> {
-        let first = part.chars().next().ok_or(DecodeError::Empty)?;
+        // The type is one ASCII character in every valid packet: no UTF-8 decoding for it.
+        let first = match part.as_bytes().first() {
+            None => return Err(DecodeError::Empty),
+            Some(&b) if b.is_ascii() => char::from(b),
+            Some(_) => part.chars().next().unwrap_or_default(),
+        };
         // Everything after the type character, as text and sharing the buffer.
         let rest = part.get(first.len_utf8()..).unwrap_or("");
         let data = || buf.slice_ref(rest).unwrap_or_default();
@@ -184,9 +191,9 @@ impl Packet {
         }
         let ty = PacketType::from_char(first).ok_or(DecodeError::UnknownType(first))?;
         Ok(match ty {
-            PacketType::Open => {
-                Packet::Open(Handshake::from_json(rest).map_err(DecodeError::Handshake)?)
-            }
+            PacketType::Open => Packet::Open(Box::new(
+                Handshake::from_json(rest).map_err(DecodeError::Handshake)?,
+            )),
             PacketType::Close => Packet::Close,
             PacketType::Ping => Packet::Ping(data()),
             PacketType::Pong => Packet::Pong(data()),

@@ -22,6 +22,14 @@ pub fn encode(packets: &[Packet]) -> String {
 /// Decodes one polling body into its packets. `body` must be at most `max_payload` bytes
 /// (checked first, before any decoding). An empty body is an error.
 pub fn decode(body: Str, max_payload: usize) -> Result<Vec<Packet>, DecodeError> {
+    packets(&body, max_payload)?.collect()
+}
+
+/// The packets of one polling body, decoded one at a time as the iterator is advanced: a
+/// body of half a million one-byte packets never becomes a vector of them. The size check
+/// (`max_payload`) and the empty-body check happen here, before any packet is decoded; a
+/// packet that does not decode is yielded as an error, and the iterator ends after it.
+pub fn packets(body: &Str, max_payload: usize) -> Result<Packets<'_>, DecodeError> {
     if body.len() > max_payload {
         return Err(DecodeError::TooLarge {
             size: body.len(),
@@ -31,15 +39,50 @@ pub fn decode(body: Str, max_payload: usize) -> Result<Vec<Packet>, DecodeError>
     if body.is_empty() {
         return Err(DecodeError::Empty);
     }
-    // Each part is a sub-slice of `body`, so text messages share its buffer. An empty part
-    // (a leading, trailing or doubled separator) is an empty packet, an error. One pass over
-    // the body to size the result, one to decode: linear, whatever the number of packets.
-    let count = body.bytes().filter(|&b| b == SEPARATOR as u8).count() + 1;
-    let mut packets = Vec::with_capacity(count);
-    for part in body.split(SEPARATOR) {
-        packets.push(Packet::decode_part(&body, part)?);
+    Ok(Packets {
+        body,
+        rest: Some(body.as_str()),
+    })
+}
+
+/// Iterator over the packets of a polling body; see [`packets`].
+#[derive(Debug)]
+pub struct Packets<'a> {
+    body: &'a Str,
+    /// What is left to decode; `None` once the last part (or an error) was yielded.
+    rest: Option<&'a str>,
+}
+
+/// Where the next separator of `s` is. Packets of hostile bodies are a byte or two, for which
+/// `str::find`'s vectorised search costs more than looking at the bytes; longer ones get it.
+fn find_separator(s: &str) -> Option<usize> {
+    const SHORT: usize = 16;
+    let bytes = s.as_bytes();
+    if let Some(at) = bytes.iter().take(SHORT).position(|&b| b == SEPARATOR as u8) {
+        return Some(at);
     }
-    Ok(packets)
+    // UTF-8 never has the ASCII separator inside a multi-byte character, so scanning bytes
+    // and searching from the first char boundary past SHORT find the same separator.
+    let from = (SHORT..s.len()).find(|&i| s.is_char_boundary(i))?;
+    s[from..].find(SEPARATOR).map(|at| from + at)
+}
+
+impl Iterator for Packets<'_> {
+    type Item = Result<Packet, DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = self.rest?;
+        // Each part is a sub-slice of the body, so text messages share its buffer. An empty
+        // part (a leading, trailing or doubled separator) is an empty packet, an error. The
+        // separator is ASCII: both sides of it lie on character boundaries.
+        let (part, after) = match find_separator(rest) {
+            Some(at) => (&rest[..at], Some(&rest[at + 1..])),
+            None => (rest, None),
+        };
+        let packet = Packet::decode_part(self.body, part);
+        self.rest = if packet.is_ok() { after } else { None };
+        Some(packet)
+    }
 }
 
 #[cfg(test)]
@@ -67,6 +110,26 @@ mod tests {
         ];
         assert_eq!(encode(&packets), "4hello\x1e4€\x1ebAQIDBA==");
         assert_eq!(decode_static("4hello\x1e4€\x1ebAQIDBA=="), Ok(packets));
+    }
+
+    #[test]
+    fn separators_found_across_multibyte_characters_and_long_packets() {
+        // Parts whose 16th byte falls inside a character, and one past the short scan.
+        for lead in 12..18 {
+            let first = format!("4{}€€x", "a".repeat(lead));
+            let long = format!("4{}", "é".repeat(40));
+            let body = format!("{first}\x1e6\x1e{long}\x1e4€");
+            let packets = decode(Str::from(body.as_str()), usize::MAX).unwrap();
+            let texts: Vec<String> = packets
+                .iter()
+                .map(|p| encode(core::slice::from_ref(p)))
+                .collect();
+            assert_eq!(
+                texts,
+                [first.as_str(), "6", long.as_str(), "4€"],
+                "lead {lead}"
+            );
+        }
     }
 
     #[test]

@@ -239,13 +239,13 @@ impl Session {
         } else {
             Vec::new()
         };
-        let open = Packet::Open(Handshake {
+        let open = Packet::Open(Box::new(Handshake {
             sid: sid.to_string(),
             upgrades,
             ping_interval: config.ping_interval,
             ping_timeout: config.ping_timeout,
             max_payload: config.max_payload,
-        });
+        }));
         let mut session = Session {
             sid,
             transport,
@@ -335,24 +335,30 @@ impl Session {
         if self.transport != Transport::Polling {
             return Err(SessionError::BadTransport);
         }
-        let packets = match payload::decode(body, self.config.max_payload) {
+        // Packets are handled as they are decoded (as the reference server does): the ones
+        // before a malformed packet count, and the session then closes with a parse error.
+        let packets = match payload::packets(&body, self.config.max_payload) {
             Ok(p) => p,
-            Err(e) => {
-                let reason = match e {
-                    DecodeError::TooLarge { .. } => CloseReason::PayloadTooLarge,
-                    _ => CloseReason::ParseError,
-                };
-                self.close_with(reason);
-                return Err(e.into());
-            }
+            Err(e) => return Err(self.payload_error(e)),
         };
         for packet in packets {
+            let packet = packet.map_err(|e| self.payload_error(e))?;
             self.handle_packet(now, packet)?;
             if self.is_closed() {
                 break;
             }
         }
         Ok(())
+    }
+
+    /// Closes the session for a polling body that does not decode.
+    fn payload_error(&mut self, e: DecodeError) -> SessionError {
+        let reason = match e {
+            DecodeError::TooLarge { .. } => CloseReason::PayloadTooLarge,
+            _ => CloseReason::ParseError,
+        };
+        self.close_with(reason);
+        e.into()
     }
 
     /// The pending polling `GET` went away unanswered (the client disconnected). The session

@@ -318,7 +318,7 @@ pub(crate) fn spawn<P: Protocol>(
 }
 
 /// Most packets of a polling body handled before the session task yields.
-const SLICE_PACKETS: usize = 256;
+const SLICE_PACKETS: usize = 2048;
 
 /// `body` cut after its `n`-th packet: the first `n` packets, and the rest (None if there
 /// is no more). Sub-slices of `body`, found in one scan.
