@@ -1,6 +1,5 @@
 //! Namespaces: their connect handler, middlewares, sockets and adapter.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 
@@ -56,7 +55,7 @@ pub(crate) struct Namespace {
     name: Str,
     io: Weak<IoInner>,
     config: NsConfig,
-    sockets: RwLock<HashMap<Str, SocketRef>>,
+    sockets: RwLock<foldhash::HashMap<Str, SocketRef>>,
     adapter: Arc<dyn Adapter>,
     /// Connection state recovery's store (the core's), if on.
     recovery: Option<Mutex<Store>>,
@@ -118,7 +117,7 @@ impl Namespace {
             name,
             io: Arc::downgrade(&io.0),
             config,
-            sockets: RwLock::new(HashMap::new()),
+            sockets: RwLock::new(foldhash::HashMap::default()),
             server_side: RwLock::new(None),
         })
     }

@@ -1,7 +1,7 @@
 //! [`LocalAdapter`]: rooms in memory, for one server process. Cluster adapters keep one for
 //! their own sockets.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -156,6 +156,19 @@ impl LocalAdapter {
     /// The ids `opts` targets, each once.
     pub fn targets(&self, opts: &BroadcastOptions) -> Vec<Str> {
         let r = self.read();
+        // The common broadcast, one room and no exceptions: the room's set is the answer, no
+        // second set to deduplicate or exclude.
+        if let ([room], [], []) = (
+            opts.rooms.as_slice(),
+            opts.except.as_slice(),
+            opts.except_sids.as_slice(),
+        ) {
+            return r
+                .rooms
+                .get(room)
+                .map(|sids| sids.iter().cloned().collect())
+                .unwrap_or_default();
+        }
         let excluded: HashSet<&Str> = opts
             .except
             .iter()
@@ -163,7 +176,7 @@ impl LocalAdapter {
             .flatten()
             .chain(opts.except_sids.iter())
             .collect();
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         let candidates: Box<dyn Iterator<Item = &Str>> = if opts.rooms.is_empty() {
             Box::new(r.sids.keys())
         } else {

@@ -348,18 +348,28 @@ enum Wake<C> {
 impl<P: Protocol> SessionTask<P> {
     async fn run(mut self, mut rx: mpsc::Receiver<Input<P::Command>>) {
         self.pump();
+        // One timer and one overflow waiter for the session's whole life, re-armed only when
+        // the machine's deadline changes: a new `Sleep` per wake-up registered and removed a
+        // timer entry (and a `Notified` a waiter) for every packet sent.
+        let sleep = tokio::time::sleep(std::time::Duration::ZERO);
+        tokio::pin!(sleep);
+        let mut armed: Option<tokio::time::Instant> = None;
+        let overflow = self.handle.overflow.clone();
+        let notified = overflow.notified();
+        tokio::pin!(notified);
+        let mut overflowed = false;
         while !self.closed {
             let deadline = self
                 .machine
                 .poll_timeout()
                 .map(|d| self.engine.clock().deadline(d));
+            if deadline != armed {
+                if let Some(d) = deadline {
+                    sleep.as_mut().reset(d);
+                }
+                armed = deadline;
+            }
             let wake = {
-                let sleep = async {
-                    match deadline {
-                        Some(d) => tokio::time::sleep_until(d).await,
-                        None => std::future::pending().await,
-                    }
-                };
                 let poll_closed = async {
                     match self.pending_poll.as_mut() {
                         Some(tx) => tx.closed().await,
@@ -368,9 +378,16 @@ impl<P: Protocol> SessionTask<P> {
                 };
                 tokio::select! {
                     input = rx.recv() => Wake::Input(input),
-                    () = sleep => Wake::Timeout,
+                    () = &mut sleep, if armed.is_some() => {
+                        // Fired: re-armed from the machine's next deadline, whatever it is.
+                        armed = None;
+                        Wake::Timeout
+                    }
                     () = poll_closed => Wake::PollClosed,
-                    () = self.handle.overflow.notified() => Wake::Overflow,
+                    () = &mut notified, if !overflowed => {
+                        overflowed = true;
+                        Wake::Overflow
+                    }
                 }
             };
             let now = self.engine.now();
