@@ -19,7 +19,7 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 PKG="$HERE/pkg"
 VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' "$HERE/Cargo.toml" | head -n 1)"
 
-cargo build --profile wasm-release --target wasm32-unknown-unknown -p sockeye-wasm
+cargo build --profile wasm-release --target wasm32-unknown-unknown -p sockeye-wasm --features panic-trap
 rm -rf "$PKG"
 mkdir -p "$PKG"
 # wasm-bindgen's output (the glue module and its snippets) goes to a scratch directory: the

@@ -11,8 +11,11 @@
 //! The socket.io-client–style API (`io()`, `Socket`, event emitters, JSON and binary
 //! placeholders) is the hand-written ES module `js/index.js`, shipped with the wasm in the
 //! npm package `sockeye-client`.
+#![cfg_attr(all(feature = "panic-trap", target_arch = "wasm32"), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+extern crate alloc;
 
 pub mod manager;
 pub mod options;
@@ -26,3 +29,11 @@ pub use manager::Manager;
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+/// A panic (a bug: the core's decoders return errors, never panic) traps, with no message:
+/// std's panic hook would format one, and bring `core::fmt` into the wasm.
+#[cfg(all(feature = "panic-trap", target_arch = "wasm32"))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}

@@ -10,6 +10,8 @@
 use crate::options::{self, Opt};
 use crate::records::Records;
 use crate::time::now;
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use core::time::Duration;
 use sockeye_core::engine::{Frame, Transport};

@@ -2,6 +2,7 @@
 //! option, in a fixed order ([`Opt`]), `NaN` for an option that is missing or of the wrong
 //! type (the JS side reads the options object; no JavaScript value is walked here).
 
+use alloc::vec::Vec;
 use core::time::Duration;
 use sockeye_core::engine::client::Config as EngineConfig;
 use sockeye_core::engine::Transport;

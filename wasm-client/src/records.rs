@@ -34,6 +34,7 @@
 //! | 22 | event: reconnection gave up | |
 //! | 23 | event: `nsp` is about to send `CONNECT`: answer with `provideAuth` | `s` nsp |
 
+use alloc::vec::Vec;
 use sockeye_core::engine::client::Transmit;
 use sockeye_core::engine::{CloseReason, Frame};
 use sockeye_core::socket::client::{AckFailure, ConnectError, Event};
