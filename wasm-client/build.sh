@@ -19,7 +19,7 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 PKG="$HERE/pkg"
 VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' "$HERE/Cargo.toml" | head -n 1)"
 
-cargo build --profile wasm-release --target wasm32-unknown-unknown -p sockeye-wasm
+cargo build --profile wasm-release --target wasm32-unknown-unknown -p sockeye-wasm --features panic-trap
 rm -rf "$PKG"
 mkdir -p "$PKG"
 # wasm-bindgen's output (the glue module and its snippets) goes to a scratch directory: the
@@ -49,9 +49,9 @@ done
 # The optimised module must still instantiate with its glue.
 (cd "$GLUE" && node --input-type=module -e "
   import fs from 'node:fs';
-  import { initSync, version } from './sockeye_wasm.js';
+  import { initSync, Manager } from './sockeye_wasm.js';
   initSync({ module: fs.readFileSync(process.argv[1]) });
-  version();" "$PKG/sockeye_wasm_bg.wasm")
+  new Manager(new Float64Array(0), 1).drain();" "$PKG/sockeye_wasm_bg.wasm")
 # js/index.js (the socket.io-client API) with the glue it imports, bundled once per entry with
 # that entry's wasm loader as ./engine.js. No top-level await in any of them.
 cp "$HERE/js/index.js" "$HERE/js/load/classic.js" "$GLUE/"

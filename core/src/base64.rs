@@ -1,6 +1,7 @@
 //! Standard base64 (RFC 4648 alphabet, `=` padding), as used for binary packets in polling
 //! payloads. Hand-written to keep the wasm client small.
 
+use crate::prelude::*;
 /// Invalid base64 input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("invalid base64")]

@@ -1,5 +1,6 @@
 //! Decimal numbers written without `core::fmt`, whose machinery costs the wasm client bytes.
 
+use crate::prelude::*;
 /// Appends `n` in decimal to `out`.
 pub fn push(out: &mut String, mut n: u64) {
     let mut digits = [0u8; 20];

@@ -5,6 +5,7 @@
 //! offset). This scanner finds value boundaries and decodes strings and integers without
 //! building a tree, so the wasm client does not need `serde_json`.
 
+use crate::prelude::*;
 /// Maximum nesting depth the scanner accepts; deeper input is rejected rather than risking
 /// unbounded recursion.
 pub const MAX_DEPTH: usize = 128;

@@ -56,13 +56,17 @@
 //! );
 //! conn.accept("/", "socket-1", None).unwrap();
 //! ```
+#![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+extern crate alloc;
 
 pub mod base64;
 pub mod decimal;
 pub mod engine;
 pub mod json;
+mod prelude;
 pub mod socket;
 mod str;
 mod time;

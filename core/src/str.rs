@@ -1,9 +1,10 @@
 //! A cheaply clonable UTF-8 string: a range of a reference-counted `String`.
 
+use crate::prelude::*;
+use alloc::sync::Arc;
 use bytes::Bytes;
 use core::fmt;
 use core::ops::Deref;
-use std::sync::Arc;
 
 /// An immutable, reference-counted UTF-8 string.
 ///

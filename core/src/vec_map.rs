@@ -3,6 +3,7 @@
 //! The client keeps a handful of namespaces and pending acks; a linear scan over a few entries
 //! is as fast as a tree and, unlike `BTreeMap`, adds almost no code to the wasm client.
 
+use crate::prelude::*;
 use core::borrow::Borrow;
 
 /// An insertion-ordered map for a few entries.

@@ -490,7 +490,7 @@ test('engine options: timestampRequests, timestampParam, addTrailingSlash, remem
   const urls = [];
   server.io.engine.on('initial_headers', (_h, req) => urls.push(req.url));
   const r = await page.evaluate(async ({ url }) => {
-    const a = sio.io(url, { forceNew: true, transports: ['polling'], timestampParam: 'ts', addTrailingSlash: false });
+    const a = sio.io(url, { forceNew: true, transports: ['polling'], timestampParam: 'ts', addTrailingSlash: false, query: { room: 'a b&c', none: undefined } });
     await next(a, 'connect');
     a.disconnect();
     const b = sio.io(url, { forceNew: true, transports: ['polling'], timestampRequests: false });
@@ -513,7 +513,7 @@ test('engine options: timestampRequests, timestampParam, addTrailingSlash, remem
     return { first, heard, gone: !e.io.engine.id };
   }, { url: server.url });
   const polls = urls.filter((u) => u.includes('transport=polling'));
-  assert.match(polls[0], /^\/socket\.io\?.*ts=/);
+  assert.match(polls[0], /^\/socket\.io\?room=a%20b%26c&EIO=4&transport=polling&ts=1$/);
   assert.ok(polls.some((u) => u.startsWith('/socket.io/?') && !/[?&]t=/.test(u)), polls.join('\n'));
   assert.equal(r.first, 'websocket');
   assert.equal(r.heard, 0);

@@ -1,7 +1,8 @@
 // sockeye-client: socket.io-client's API over the Sockeye wasm core.
-// The protocol (Engine.IO v4 / Socket.IO v5), transports, reconnection, acks and offline
-// buffering run in WebAssembly (sockeye_wasm.js); this module adds event emitters, JSON and
-// binary placeholders, and ack callbacks.
+// The protocol (Engine.IO v4 / Socket.IO v5), reconnection, acks and offline buffering run in
+// WebAssembly (sockeye_wasm.js). This module does the I/O the core asks for (fetch, WebSocket,
+// setTimeout: bytes in, bytes out, never a protocol frame built or parsed here) and adds event
+// emitters, JSON and binary placeholders, and ack callbacks.
 // `Engine` is the wasm Manager as each build loads it (load/web.js in browsers and bundlers,
 // load/node.js in Node; build.sh picks one as ./engine.js).
 // `received(u8)` is how a received binary attachment is handed to the app: an `ArrayBuffer`
@@ -45,6 +46,47 @@ function transportError(message, description) {
   return Object.assign(new Error(message), { type: 'TransportError', description });
 }
 
+/** Surfaces an error to the page without unwinding through the caller. */
+const report = (e) => setTimeout(() => { throw e; });
+
+/** Attachments as the wasm takes them: one buffer and the lengths to cut it into. */
+function pack(att) {
+  const all = new Uint8Array(att.reduce((n, a) => n + a.length, 0));
+  let at = 0;
+  for (const a of att) { all.set(a, at); at += a.length; }
+  return [all, new Uint32Array(att.map((a) => a.length))];
+}
+
+// The records of `Engine.drain()` (wasm-client/src/records.rs), by tag: the kinds of their
+// fields (n: number, s: string, r: bytes, b: attachments). Tags 0-6 are I/O to do, 7 on
+// events, handled by the Manager method of the same index in EVENTS.
+const FIELDS = ['ns', 'nss', 'ns', 's', 'r', '', 'n', '', '', '', 's', 's', 'ssn', 'sns', 'ss',
+  'ssbn', 'snsb', 'snn', 'ssb', 'n', 'n', '', '', 's'];
+const EVENTS = ['onOpen', 'onPing', 'onUpgrade', 'onClose', 'onOpenFailed', 'onConnect',
+  'onConnectError', 'onDisconnect', 'onEvent', 'onAck', 'onAckFailed', 'onSent',
+  'onReconnectAttempt', 'onReconnect', 'onReconnectError', 'onReconnectFailed', 'onAuthRequest'];
+const utf8 = new TextDecoder();
+
+/** The records in `buf`, each `[tag, ...fields]`. */
+function records(buf) {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out = [];
+  let i = 0;
+  const u32 = () => { i += 4; return view.getUint32(i - 4, true); };
+  const bytes = () => { const n = u32(); i += n; return buf.slice(i - n, i); };
+  while (i < buf.length) {
+    const rec = [buf[i]];
+    i += 1;
+    for (const k of FIELDS[rec[0]]) {
+      if (k === 'n') { rec.push(view.getFloat64(i, true)); i += 8; } else if (k === 's') rec.push(utf8.decode(bytes()));
+      else if (k === 'r') rec.push(bytes());
+      else rec.push(Array.from({ length: u32() }, bytes));
+    }
+    out.push(rec);
+  }
+  return out;
+}
+
 /** A minimal event emitter (component-emitter's API, as socket.io-client uses). */
 class Emitter {
   constructor() { this._l = new Map(); }
@@ -81,6 +123,20 @@ Emitter.prototype.removeListener = Emitter.prototype.off;
 Emitter.prototype.removeEventListener = Emitter.prototype.off;
 Emitter.prototype.removeAllListeners = Emitter.prototype.off;
 
+const num = (v) => (typeof v === 'number' ? v : NaN);
+const bool = (v) => (typeof v === 'boolean' ? +v : NaN);
+
+/**
+ * The options the wasm reads, one number each in src/options.rs's order (`NaN`: missing or of
+ * the wrong type), then the transports (0 polling, 1 websocket).
+ */
+function config(o) {
+  return new Float64Array([bool(o.upgrade), bool(o.reconnection), num(o.reconnectionAttempts),
+    num(o.reconnectionDelay), num(o.reconnectionDelayMax), num(o.randomizationFactor),
+    num(o.timeout), num(o.ackTimeout), bool(o.rememberUpgrade),
+    ...(Array.isArray(o.transports) ? o.transports.map((t) => ['polling', 'websocket'].indexOf(t)) : [])]);
+}
+
 function parseUri(uri) {
   // As socket.io-client's url(): no URL is the page's origin (not its path or query); a
   // path is on the page's host; a URL without a scheme takes the page's (else https).
@@ -100,13 +156,14 @@ function parseUri(uri) {
  */
 class EngineSocket extends Emitter {
   constructor(io) { super(); this.io = io; }
-  get id() { return this.io._e.sid(); }
-  get transport() { const name = this.io._e.transport(); return name && { name }; }
+  get id() { return this.io._engine()[1]; }
+  get transport() { const name = this.io._engine()[0]; return name && { name }; }
 }
 
 /**
- * One connection to a Socket.IO server, shared by the sockets of its namespaces. Its
- * `on*` methods receive the wasm Manager's events (wasm-client/src/events.rs).
+ * One connection to a Socket.IO server, shared by the sockets of its namespaces. It performs
+ * the I/O the wasm Manager asks for, and its `on*` methods receive the wasm Manager's events
+ * (wasm-client/src/records.rs).
  */
 export class Manager extends Emitter {
   constructor(uri, opts) {
@@ -122,10 +179,19 @@ export class Manager extends Emitter {
     this.uri = `${url.protocol}//${url.host}`;
     this.engine = new EngineSocket(this);
     const r = crypto.getRandomValues(new Uint32Array(2));
-    this._e = new Engine(this.uri, opts, r[0] * 2 ** 21 + (r[1] >>> 11), this);
+    // The third argument is for load/web.js's stand-in (the wasm's constructor takes two).
+    this._e = new Engine(config(opts), r[0] * 2 ** 21 + (r[1] >>> 11), () => this._pump());
+    // Polling requests' credentials and headers (browsers set no headers on a WebSocket).
+    this._req = { credentials: opts.withCredentials === true ? 'include' : 'same-origin', headers: opts.extraHeaders };
+    // The current WebSocket, the timer, and what the transport last reported (socket.io-client's
+    // words for it and its context) for the events it causes.
+    this._ws = null;
+    this._t = undefined;
+    this._cause = undefined;
+    this._n = 0;
     if (opts.closeOnBeforeunload && typeof addEventListener === 'function') {
       // As engine.io-client: the connection closes silently (no `disconnect`) on unload.
-      addEventListener('beforeunload', () => { this._quiet = true; this._e.close(); });
+      addEventListener('beforeunload', () => { this._quiet = true; this._call('close'); });
     }
     if (opts.autoConnect !== false) this.open();
   }
@@ -144,21 +210,143 @@ export class Manager extends Emitter {
       const done = (err) => { this.off('open', done).off('error', done); fn(err); };
       this.on('open', done).on('error', done);
     }
-    this._e.open();
+    this._call('open');
     return this;
   }
 
   /** Closes the connection (the sockets stay, disconnected; no reconnection). */
-  close() { this._e.close(); return this; }
+  close() { this._call('close'); return this; }
 
   /** The current transport (`"polling"` or `"websocket"`), if connected. */
-  get transport() { return this._e.transport(); }
+  get transport() { return this._engine()[0]; }
+
+  /** `[transport, sid]` of the Engine.IO connection (each `undefined` when there is none). */
+  _engine() { return (this._e.engine() || '').split(' ').map((v) => v || undefined); }
 
   _opt(key, v, def) {
     if (v === undefined) return this.opts[key] == null ? def : this.opts[key];
     this.opts[key] = v;
-    this._e.reconfigure(this.opts);
+    this._call('reconfigure', config(this.opts));
     return this;
+  }
+
+  /** Calls the wasm Manager, then does what it asks for. */
+  _call(name, ...args) {
+    const r = this._e[name](...args);
+    this._pump();
+    return r;
+  }
+
+  /**
+   * Performs the wasm Manager's transmits, re-arms the timer and dispatches its events until
+   * it is quiet. Listeners may call back into the manager (their calls pump in turn).
+   */
+  _pump() {
+    for (;;) {
+      const recs = records(this._e.drain());
+      const events = recs.filter(([tag]) => tag > 6);
+      for (const rec of recs) if (rec[0] < 7) this._io(...rec);
+      if (!events.length) return;
+      const cause = this._cause;
+      this._cause = undefined;
+      for (const [tag, ...f] of events) {
+        try { this[EVENTS[tag - 7]](...f, cause); } catch (e) { report(e); }
+      }
+    }
+  }
+
+  /** Reports what the I/O did to the wasm Manager (see `input` in src/manager.rs). */
+  _in(kind, gen, text, data) { return this._e.input(kind, gen, text, data); }
+
+  /** One I/O record of `drain()`. */
+  _io(tag, a, b, c) {
+    if (tag < 2) this._poll(a, b, tag ? c : null);
+    else if (tag === 2) this._open(a, b);
+    else if (tag < 5) { if (this._ws) try { this._ws.send(a); } catch (_) { /* its close follows */ } } else if (tag === 5) this._close();
+    else {
+      clearTimeout(this._t);
+      this._t = a < 0 ? undefined : setTimeout(() => { this._t = undefined; this._in(7, 0); this._pump(); }, a);
+    }
+  }
+
+  /**
+   * The URL of a request of connection `gen` on `transport` (handshake when `sid` is empty).
+   * As engine.io-client, `path`, `query`, `addTrailingSlash`, `timestampRequests` and
+   * `timestampParam` are read for every new connection: a `query` changed since is used from
+   * the next (re)connection on.
+   */
+  _url(gen, transport, sid) {
+    const o = this.opts;
+    if (gen !== this._gen) {
+      this._gen = gen;
+      const path = typeof o.path === 'string' ? o.path : '/socket.io';
+      let base = `${path.endsWith('/') ? path.slice(0, -1) : path}${o.addTrailingSlash === false ? '' : '/'}?`;
+      const q = o.query;
+      if (typeof q === 'string') {
+        const s = q.charAt(0) === '?' ? q.slice(1) : q;
+        if (s) base += `${s}&`;
+      } else if (q && typeof q === 'object') {
+        for (const [k, v] of Object.entries(q)) if (v !== undefined) base += `${encodeURIComponent(k)}=${encodeURIComponent(v)}&`;
+      }
+      this._base = `${base}EIO=4`;
+      const param = typeof o.timestampParam === 'string' ? o.timestampParam : 't';
+      this._stamp = [o.timestampRequests !== false && param, o.timestampRequests === true && param];
+    }
+    const ws = transport === 'websocket';
+    const origin = this.uri.replace(/^(ws|http)/, ws ? 'ws' : 'http');
+    let url = `${origin}${this._base}&transport=${transport}`;
+    const stamp = this._stamp[+ws];
+    if (stamp) { this._n = (this._n + 1) % 2 ** 32; url += `&${stamp}=${this._n}`; }
+    return sid ? `${url}&sid=${encodeURIComponent(sid)}` : url;
+  }
+
+  /** A polling `GET` (`body` null) or `POST` of connection `gen`. */
+  _poll(gen, sid, body) {
+    const post = body !== null;
+    const init = { method: post ? 'POST' : 'GET', cache: 'no-store', credentials: this._req.credentials, headers: Object.assign({}, this._req.headers) };
+    if (post) { init.body = body; init.headers['content-type'] = 'text/plain;charset=UTF-8'; }
+    const done = (res) => {
+      if (typeof res === 'string') this._in(post ? 1 : 0, gen, res);
+      // socket.io-client's `description` of an `xhr poll error`: the HTTP status, 0 for a
+      // network error.
+      else if (this._in(2, gen)) this._cause = [post ? 'xhr post error' : 'xhr poll error', res];
+      this._pump();
+    };
+    fetch(this._url(gen, 'polling', sid), init).then((r) => (r.ok ? r.text() : r.status)).then(done, () => done(0));
+  }
+
+  /** Opens a WebSocket for connection `gen` (an upgrade probe of session `sid`, if any). */
+  _open(gen, sid) {
+    this._close();
+    let ws;
+    try {
+      ws = new WebSocket(this._url(gen, 'websocket', sid));
+      ws.binaryType = 'arraybuffer';
+    } catch (e) {
+      // An unusable URL: a failed socket (the rest of the records go on; _pump drains again).
+      this._cause = ['websocket error', e];
+      this._in(5, 0);
+      return;
+    }
+    this._ws = ws;
+    // Events of a socket that is no longer the current one are dropped.
+    const on = (f) => (ev) => { if (this._ws === ws) { f(ev); this._pump(); } };
+    ws.onopen = on(() => this._in(3, 0));
+    ws.onmessage = on(({ data }) => {
+      if (typeof data === 'string') this._in(4, 0, data);
+      else if (data instanceof ArrayBuffer) this._in(4, 0, undefined, new Uint8Array(data));
+    });
+    ws.onerror = on((ev) => { this._close(); this._cause = ['websocket error', ev]; this._in(5, 0); });
+    ws.onclose = on((ev) => { this._ws = null; this._cause = ['websocket connection closed', ev]; this._in(6, 0); });
+  }
+
+  /** Closes the current WebSocket; its handlers stop reporting. */
+  _close() {
+    const ws = this._ws;
+    if (!ws) return;
+    this._ws = null;
+    ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
+    try { ws.close(); } catch (_) { /* already closing */ }
   }
 
   reconnection(v) { return this._opt('reconnection', v, true); }
@@ -179,32 +367,34 @@ export class Manager extends Emitter {
     this.engine.emitReserved('upgrade', this.engine.transport);
     this.emitReserved('upgrade', name);
   }
-  onClose(reason, cause, context) {
-    const desc = reason === 'transport error' ? transportError(cause, context)
-      : reason === 'transport close' ? { description: cause || 'transport closed by the server', context }
+  onClose(reason, cause) {
+    const [what, context] = cause || [];
+    const desc = reason === 'transport error' ? transportError(what, context)
+      : reason === 'transport close' ? { description: what || 'transport closed by the server', context }
         : undefined;
     this._desc = desc;
     if (desc instanceof Error) this.emitReserved('error', desc);
     this.engine.emitReserved('close', reason, desc);
     this.emitReserved('close', reason, desc);
   }
-  onOpenFailed(message, context) {
-    this._err = message === 'timeout' || message === 'parse error' ? new Error(message)
-      : transportError(message, context);
+  onOpenFailed(why, cause) {
+    // `why` is the core's (`timeout`, `parse error`), else the transport's failure.
+    this._err = why ? new Error(why)
+      : transportError(cause ? cause[0] : 'transport error', cause && cause[1]);
     this.emitReserved('error', this._err);
   }
   onConnect(nsp, sid, recovered) {
     const s = this.nsps[nsp];
     this._packet(0, nsp, { sid }, undefined);
     if (!s) return;
-    s.recovered = recovered;
+    s.recovered = recovered === 1;
     s._drain(true);
     s.emitReserved('connect');
   }
-  onConnectError(nsp, message, data) {
+  onConnectError(nsp, refused, data) {
     // A failed connection attempt reached the sockets through the manager's `error` (see
     // `Socket.connect`); only a server's refusal is the namespace's own.
-    if (data === undefined) return;
+    if (!refused) return;
     // A server refusal: {"message": ..., "data": ...}. The namespace stays down.
     const s = this.nsps[nsp];
     const err = new Error(data);
@@ -225,6 +415,7 @@ export class Manager extends Emitter {
     }
   }
   onEvent(nsp, json, att, id) {
+    if (id < 0) id = undefined;
     const s = this.nsps[nsp];
     const args = decode(json, att);
     this._packet(att.length ? 5 : 2, nsp, args.slice(), id);
@@ -235,7 +426,8 @@ export class Manager extends Emitter {
         if (sent) return;
         sent = true;
         const [j, a] = encode(res);
-        try { this._e.ack(nsp, id, j, a); } catch (_) { /* disconnected */ }
+        // Refused if the namespace is gone meanwhile.
+        this._call('ack', nsp, id, j, ...pack(a));
       });
     }
     for (const fn of s._any.slice()) fn.apply(s, args);
@@ -252,6 +444,7 @@ export class Manager extends Emitter {
     entry.ack.apply(s, args);
   }
   onAckFailed(nsp, id, timedOut) {
+    timedOut = timedOut === 1;
     const s = this.nsps[nsp];
     const entry = s && s.acks.get(id);
     if (!entry) return;
@@ -274,10 +467,8 @@ export class Manager extends Emitter {
   onAuthRequest(nsp) {
     const s = this.nsps[nsp];
     const give = (auth) => {
-      try {
-        this._e.provideAuth(nsp, auth == null ? undefined : JSON.stringify(auth));
-      } catch (e) {
-        if (s) s.emitReserved('connect_error', new Error(String(e)));
+      if (this._call('provideAuth', nsp, auth == null ? undefined : JSON.stringify(auth)) === false && s) {
+        s.emitReserved('connect_error', new Error('auth must be a JSON object'));
       }
     };
     // `socket.auth` as it is now: a function is asked, an object is sent (both may have
@@ -314,10 +505,10 @@ export class Socket extends Emitter {
     if (io.opts.autoConnect !== false) this.connect();
   }
 
-  get connected() { return this.io._e.connected(this.nsp); }
+  get connected() { return (this.io._e.state(this.nsp) & 1) === 1; }
   get disconnected() { return !this.connected; }
   get id() { return this.io._e.id(this.nsp); }
-  get active() { return this.io._e.active(this.nsp); }
+  get active() { return (this.io._e.state(this.nsp) & 2) === 2; }
 
   /** Connects the namespace (and the connection, if needed, even after it gave up). */
   connect() {
@@ -329,7 +520,7 @@ export class Socket extends Emitter {
       this._onerror = (err) => { if (!this.connected) this.emitReserved('connect_error', err); };
       this.io.on('error', this._onerror);
     }
-    this.io._e.connect(this.nsp);
+    this.io._call('connect', this.nsp);
     const pre = this._pre;
     this._pre = [];
     for (const [args, flags] of pre) this._emit(args, flags);
@@ -342,7 +533,7 @@ export class Socket extends Emitter {
       this.io.off('error', this._onerror);
       this._onerror = null;
     }
-    this.io._e.disconnect(this.nsp);
+    this.io._call('disconnect', this.nsp);
     return this;
   }
 
@@ -433,20 +624,19 @@ export class Socket extends Emitter {
   }
 
   _send(args, json, att, ack, flags) {
-    const e = this.io._e;
-    const now = e.connected(this.nsp);
+    const now = this.connected;
     const timeout = flags.timeout !== undefined ? flags.timeout : this._opts.ackTimeout;
     const withError = flags.withError || timeout !== undefined;
-    try {
-      const id = e.emit(this.nsp, json, att, !!ack, ack && timeout !== undefined ? timeout : -1, !!flags.volatile);
-      if (ack) this.acks.set(id, { ack, withError });
-    } catch (err) {
+    const id = this.io._call('emit', this.nsp, json, ...pack(att), !!ack,
+      ack && timeout !== undefined ? timeout : -1, !!flags.volatile);
+    if (id < -1) {
       // The offline buffer is full (or the namespace was closed meanwhile).
-      const error = new Error(String(err));
+      const error = new Error(id === -2 ? 'offline buffer full' : 'namespace is not active');
       if (ack && withError) ack.call(this, error);
       else throw error;
       return;
     }
+    if (ack) this.acks.set(id, { ack, withError });
     // Sent now (a buffered emit is reported by `onSent` when it goes out).
     if (now) this._out(args);
   }

@@ -1,27 +1,28 @@
 //! # sockeye-wasm
 //!
 //! The Sockeye browser client: the sans-IO [`sockeye_core`] compiled to
-//! `wasm32-unknown-unknown` and exposed to JavaScript with wasm-bindgen. This crate only
-//! moves bytes (WebSocket / fetch) and runs timers; every byte on the wire comes from the
-//! core.
+//! `wasm32-unknown-unknown` and exposed to JavaScript with wasm-bindgen. The boundary is
+//! narrow and byte-oriented: the JS half (`js/index.js`) does the I/O — `fetch`, `WebSocket`,
+//! `setTimeout` — and hands the bytes it got and the time to one class, [`Manager`], which
+//! returns what to do next as records in a byte buffer ([`records`]). Every byte on the wire
+//! comes from the core; the one thing this crate imports from JavaScript is the clock
+//! ([`time`]).
 //!
-//! The Rust side is one class, [`Manager`]: an Engine.IO/Socket.IO connection with its
-//! namespaces, its transports and its timer. It reports what happens through one JavaScript
-//! callback (see [`events`]). The socket.io-client–style API (`io()`, `Socket`, event
-//! emitters, JSON and binary placeholders) is the hand-written ES module `js/index.js`,
-//! shipped next to the wasm-bindgen output in the npm package `sockeye-client`.
+//! The socket.io-client–style API (`io()`, `Socket`, event emitters, JSON and binary
+//! placeholders) is the hand-written ES module `js/index.js`, shipped with the wasm in the
+//! npm package `sockeye-client`.
+#![cfg_attr(all(feature = "panic-trap", target_arch = "wasm32"), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod events;
+extern crate alloc;
+
 pub mod manager;
 pub mod options;
+pub mod records;
 pub mod time;
-pub mod transport;
 
 pub use manager::Manager;
-
-use wasm_bindgen::prelude::wasm_bindgen;
 
 /// The global allocator: talc, single-threaded, growing wasm memory as needed. It reuses
 /// freed memory (coalescing neighbours) and is much smaller than std's dlmalloc.
@@ -29,8 +30,10 @@ use wasm_bindgen::prelude::wasm_bindgen;
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
-/// The version of this package, e.g. `"0.1.0"`.
-#[wasm_bindgen]
-pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").to_owned()
+/// A panic (a bug: the core's decoders return errors, never panic) traps, with no message:
+/// std's panic hook would format one, and bring `core::fmt` into the wasm.
+#[cfg(all(feature = "panic-trap", target_arch = "wasm32"))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
 }

@@ -1,316 +1,292 @@
-//! [`Manager`]: one Socket.IO connection (the core's [`Client`]) with its transports and its
-//! timer, exported to JavaScript.
+//! [`Manager`]: one Socket.IO connection (the core's [`Client`]), exported to JavaScript.
 //!
-//! Every entry point — a method call from JavaScript, a fetch answer, a WebSocket event, the
-//! timer — feeds the core, then [`pump`]s: performs the core's transmits, re-arms the timer
-//! at the core's next deadline and hands the core's events to the JavaScript callback. The
-//! callback runs with no borrow held, so listeners may call back into the manager.
+//! The boundary is narrow and byte-oriented: `js/index.js` does the I/O (fetch, WebSocket,
+//! setTimeout) and hands over what happened — strings and bytes — through the methods below; after each call it asks [`Manager::drain`] for what to do
+//! next: transmits to perform, the timer to re-arm, events to dispatch (see
+//! [`crate::records`]). Every byte on the wire comes from the core; the protocol state
+//! (`connected`, `id`, `active`, acks, the offline buffer) lives in the core only, and the JS
+//! side asks for it.
 
-use crate::events::{self, Cause, Listener};
-use crate::options;
-use crate::time::{now, Timer};
-use crate::transport::polling::{self, RequestOptions};
-use crate::transport::websocket::{Ws, WsEvent};
-use crate::transport::Endpoint;
+use crate::options::{self, Opt};
+use crate::records::Records;
+use crate::time::now;
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use core::time::Duration;
-use js_sys::{Array, Uint8Array};
-use sockeye_core::engine::client::Transmit;
-use sockeye_core::engine::Transport;
+use sockeye_core::engine::{Frame, Transport};
 use sockeye_core::socket::client::{Client, EmitError, Event};
-use sockeye_core::{Bytes, Str};
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use sockeye_core::{Bytes, Instant, Str};
 use wasm_bindgen::prelude::*;
-
-struct Inner {
-    client: Client,
-    endpoint: Endpoint,
-    request: RequestOptions,
-    /// The options object (read again for every new connection: `query`, `path`, ...).
-    opts: JsValue,
-    /// The generation the endpoint was configured for.
-    endpoint_generation: u64,
-    /// The configured transports (`rememberUpgrade` may put WebSocket first).
-    transports: Vec<Transport>,
-    remember_upgrade: bool,
-    listener: Listener,
-    /// What the transport last reported, for the events it causes.
-    cause: Cause,
-    /// The current WebSocket and its serial number (events of older ones are dropped).
-    ws: Option<(u32, Ws)>,
-    ws_serial: u32,
-    timer: Option<Timer>,
-    /// The JS function the timer calls (kept alive here).
-    on_timer: Option<Closure<dyn FnMut()>>,
-    this: Weak<RefCell<Inner>>,
-}
 
 /// engine.io-client's `Socket.priorWebsocketSuccess`, shared by every manager of the page:
 /// whether the last connection that tried WebSocket got it (read with `rememberUpgrade`).
 static PRIOR_WEBSOCKET: AtomicBool = AtomicBool::new(false);
 
-/// A Socket.IO connection multiplexing namespaces (socket.io-client's `Manager` without
-/// the JavaScript conveniences, which `js/index.js` adds).
-#[wasm_bindgen]
-pub struct Manager {
-    inner: Rc<RefCell<Inner>>,
+/// What [`Manager::input`] reports, by its `kind`.
+pub mod input {
+    /// A polling `GET` answered (`text`: the body).
+    pub const POLL_BODY: u8 = 0;
+    /// A polling `POST` answered.
+    pub const POST_DONE: u8 = 1;
+    /// A polling request failed.
+    pub const POLL_ERROR: u8 = 2;
+    /// The WebSocket opened.
+    pub const WS_OPEN: u8 = 3;
+    /// A WebSocket frame arrived (`text`, or `data` for a binary frame).
+    pub const WS_FRAME: u8 = 4;
+    /// The WebSocket failed.
+    pub const WS_ERROR: u8 = 5;
+    /// The WebSocket closed.
+    pub const WS_CLOSED: u8 = 6;
+    /// The timer fired.
+    pub const TIMER: u8 = 7;
 }
 
-fn bytes_list(list: &Array) -> Vec<Bytes> {
-    list.iter()
-        .map(|b| Bytes::from(Uint8Array::new(&b).to_vec()))
+/// Result codes of [`Manager::emit`] and [`Manager::ack`] (ack ids are never negative).
+pub mod code {
+    /// Done, with no ack id.
+    pub const OK: f64 = -1.0;
+    /// The namespace's offline buffer (1,024 packets) is full.
+    pub const BUFFER_FULL: f64 = -2.0;
+    /// The namespace is not active.
+    pub const INACTIVE: f64 = -3.0;
+}
+
+/// A Socket.IO connection multiplexing namespaces (socket.io-client's `Manager` without the
+/// JavaScript, which `js/index.js` adds).
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Manager {
+    client: Client,
+    /// The configured transports (`rememberUpgrade` may put WebSocket first).
+    transports: Vec<Transport>,
+    remember_upgrade: bool,
+    /// The deadline the JS timer is armed for.
+    timer: Option<Instant>,
+    out: Records,
+}
+
+/// Attachments passed as one buffer `data` and their lengths.
+fn split(data: &[u8], lens: &[u32]) -> Vec<Bytes> {
+    let mut rest = data;
+    lens.iter()
+        .map(|&n| {
+            let (a, b) = rest.split_at((n as usize).min(rest.len()));
+            rest = b;
+            Bytes::copy_from_slice(a)
+        })
         .collect()
 }
 
-fn emit_error(e: EmitError) -> JsValue {
-    JsValue::from_str(match e {
-        EmitError::BufferFull => "offline buffer full",
-        _ => "namespace is not active",
-    })
+fn code(r: Result<Option<u64>, EmitError>) -> f64 {
+    match r {
+        Ok(Some(id)) => id as f64,
+        Ok(None) => code::OK,
+        Err(EmitError::BufferFull) => code::BUFFER_FULL,
+        Err(_) => code::INACTIVE,
+    }
 }
 
 #[wasm_bindgen]
 impl Manager {
-    /// A manager for the server at `origin` (`http(s)://host[:port]`); `opts` is
-    /// socket.io-client's options object (see [`options`] and [`Endpoint::configure`]),
-    /// read again for every new connection; `seed` feeds the reconnection jitter;
-    /// `listener` receives every event (see [`events`]). Nothing connects until
-    /// [`Manager::connect`] or [`Manager::open`].
+    /// A manager with options `opts` (see [`options`]); `seed` feeds the reconnection
+    /// jitter. Nothing connects until [`Manager::connect`] or [`Manager::open`].
     #[wasm_bindgen(constructor)]
-    pub fn new(origin: &str, opts: JsValue, seed: f64, listener: Listener) -> Manager {
-        let inner = Rc::new_cyclic(|this: &Weak<RefCell<Inner>>| {
-            let weak = this.clone();
-            let on_timer = Closure::<dyn FnMut()>::new(move || {
-                if let Some(rc) = weak.upgrade() {
-                    {
-                        let mut me = rc.borrow_mut();
-                        me.timer = None;
-                        me.prefer_transport();
-                        me.client.handle_timeout(now());
-                    }
-                    pump(&rc);
-                }
-            });
-            let config = options::client_config(&opts);
-            RefCell::new(Inner {
-                transports: config.engine.transports.clone(),
-                client: Client::new(config, seed as u64),
-                endpoint: Endpoint::new(origin, &opts),
-                endpoint_generation: 0,
-                request: options::request_options(&opts),
-                remember_upgrade: options::flag(&opts, "rememberUpgrade") == Some(true),
-                opts,
-                listener,
-                cause: None,
-                ws: None,
-                ws_serial: 0,
-                timer: None,
-                on_timer: Some(on_timer),
-                this: this.clone(),
-            })
-        });
-        Manager { inner }
+    pub fn new(opts: &[f64], seed: f64) -> Manager {
+        let config = options::client_config(opts);
+        Manager {
+            transports: config.engine.transports.clone(),
+            client: Client::new(config, seed as u64),
+            remember_upgrade: options::flag(opts, Opt::RememberUpgrade) == Some(true),
+            timer: None,
+            out: Records::default(),
+        }
     }
 
     /// Opens namespace `nsp` (connecting first if needed; again if the connection gave up).
-    /// Before every `CONNECT` (first connection and each reconnection) `onAuthRequest` asks
-    /// for its auth, answered with [`Manager::provide_auth`].
-    pub fn connect(&self, nsp: &str) {
-        {
-            let mut me = self.inner.borrow_mut();
-            me.prefer_transport();
-            me.client.connect_with_auth_request(now(), nsp);
-        }
-        pump(&self.inner);
+    /// Before every `CONNECT` (first connection and each reconnection) an auth request event
+    /// asks for its auth, answered with [`Manager::provide_auth`].
+    pub fn connect(&mut self, nsp: &str) {
+        self.prefer_transport();
+        self.client.connect_with_auth_request(now(), nsp);
     }
 
     /// Opens the connection if there is none (socket.io-client's `manager.open()`).
-    pub fn open(&self) {
-        {
-            let mut me = self.inner.borrow_mut();
-            me.prefer_transport();
-            me.client.open(now());
-        }
-        pump(&self.inner);
+    pub fn open(&mut self) {
+        self.prefer_transport();
+        self.client.open(now());
     }
 
-    /// Answers `onAuthRequest` for `nsp` with `auth` (a JSON object text) and sends the
-    /// `CONNECT`. Throws if `auth` is not a JSON object.
+    /// Answers the auth request of `nsp` with `auth` (a JSON object text) and sends the
+    /// `CONNECT`. `false` if `auth` is not a JSON object.
     #[wasm_bindgen(js_name = provideAuth)]
-    pub fn provide_auth(&self, nsp: &str, auth: Option<String>) -> Result<(), JsValue> {
-        let r = self
-            .inner
-            .borrow_mut()
-            .client
-            .provide_auth(nsp, auth.map(Str::from));
-        pump(&self.inner);
-        r.map_err(|_| JsValue::from_str("auth must be a JSON object"))
+    pub fn provide_auth(&mut self, nsp: &str, auth: Option<String>) -> bool {
+        self.client.provide_auth(nsp, auth.map(Str::from)).is_ok()
     }
 
     /// Leaves namespace `nsp`; the connection closes when no namespace is left.
-    pub fn disconnect(&self, nsp: &str) {
-        self.inner.borrow_mut().client.disconnect(nsp);
-        pump(&self.inner);
+    pub fn disconnect(&mut self, nsp: &str) {
+        self.client.disconnect(nsp);
     }
 
     /// Closes the connection, keeping the namespaces, with no reconnection
     /// (socket.io-client's `manager.close()`).
-    pub fn close(&self) {
-        self.inner.borrow_mut().client.close_connection();
-        pump(&self.inner);
+    pub fn close(&mut self) {
+        self.client.close_connection();
     }
 
     /// Applies `opts` again (the reconnection and timeout options; socket.io-client's
     /// `manager.reconnectionDelay(ms)` and the other setters).
-    pub fn reconfigure(&self, opts: &JsValue) {
-        {
-            let mut me = self.inner.borrow_mut();
-            let config = options::client_config(opts);
-            let on = config.reconnection;
-            me.transports = config.engine.transports.clone();
-            *me.client.config_mut() = config;
-            me.client.set_reconnection(on);
-        }
-        pump(&self.inner);
+    pub fn reconfigure(&mut self, opts: &[f64]) {
+        let config = options::client_config(opts);
+        let on = config.reconnection;
+        self.transports = config.engine.transports.clone();
+        *self.client.config_mut() = config;
+        self.client.set_reconnection(on);
     }
 
     /// Emits `data` (a JSON array text, `["event", ...args]`, with placeholders for the
-    /// `Uint8Array` `attachments`) on `nsp`, buffered while offline (dropped instead if
-    /// `volatile`). With `ack`, asks for an ack (timeout in ms, negative for the default)
-    /// and returns its id. Throws `offline buffer full` when the namespace's offline buffer
-    /// (1,024 packets) is full.
+    /// attachments: `att` cut into `lens`) on `nsp`, buffered while offline (dropped instead
+    /// if `volatile`). With `ack`, asks for an ack (timeout in ms, negative for the default)
+    /// and returns its id; else [`code::OK`]. [`code::BUFFER_FULL`] when the namespace's
+    /// offline buffer is full, [`code::INACTIVE`] when it is not active.
+    #[allow(clippy::too_many_arguments)] // one call per emit: the boundary takes plain values
     pub fn emit(
-        &self,
+        &mut self,
         nsp: &str,
         data: String,
-        attachments: &Array,
+        att: &[u8],
+        lens: &[u32],
         ack: bool,
         timeout: f64,
         volatile: bool,
-    ) -> Result<Option<f64>, JsValue> {
-        let att = bytes_list(attachments);
+    ) -> f64 {
+        let att = split(att, lens);
         let data = Str::from(data);
-        let r = {
-            let mut me = self.inner.borrow_mut();
-            let t = (timeout >= 0.0).then(|| Duration::from_millis(timeout as u64));
-            match (ack, volatile) {
-                (true, false) => me
-                    .client
-                    .emit_with_ack(now(), nsp, data, att, t)
-                    .map(|id| Some(id as f64)),
-                (true, true) => me
-                    .client
-                    .emit_volatile_with_ack(now(), nsp, data, att, t)
-                    .map(|(id, _)| Some(id as f64)),
-                (false, false) => me.client.emit(nsp, data, att).map(|_| None),
-                (false, true) => {
-                    me.client.emit_volatile(nsp, data, att);
-                    Ok(None)
-                }
+        let now = now();
+        let t = (timeout >= 0.0).then(|| Duration::from_millis(timeout as u64));
+        let c = &mut self.client;
+        code(match (ack, volatile) {
+            (true, false) => c.emit_with_ack(now, nsp, data, att, t).map(Some),
+            (true, true) => c
+                .emit_volatile_with_ack(now, nsp, data, att, t)
+                .map(|(id, _)| Some(id)),
+            (false, false) => c.emit(nsp, data, att).map(|_| None),
+            (false, true) => {
+                c.emit_volatile(nsp, data, att);
+                Ok(None)
             }
-        };
-        pump(&self.inner);
-        r.map_err(emit_error)
+        })
     }
 
-    /// Answers the server's event `id` on `nsp`.
-    pub fn ack(
-        &self,
-        nsp: &str,
-        id: f64,
-        data: String,
-        attachments: &Array,
-    ) -> Result<(), JsValue> {
-        let r = self.inner.borrow_mut().client.ack(
-            nsp,
-            id as u64,
-            Str::from(data),
-            bytes_list(attachments),
-        );
-        pump(&self.inner);
-        r.map_err(emit_error)
+    /// Answers the server's event `id` on `nsp` (arguments as in [`Manager::emit`]):
+    /// [`code::OK`], or [`code::INACTIVE`].
+    pub fn ack(&mut self, nsp: &str, id: f64, data: String, att: &[u8], lens: &[u32]) -> f64 {
+        let r = self
+            .client
+            .ack(nsp, id as u64, Str::from(data), split(att, lens));
+        code(r.map(|_| None))
     }
 
-    /// Whether `nsp` is connected.
-    pub fn connected(&self, nsp: &str) -> bool {
-        self.inner.borrow().client.is_connected(nsp)
-    }
-
-    /// Whether `nsp` is open: connected, or connecting or waiting to reconnect.
-    pub fn active(&self, nsp: &str) -> bool {
-        self.inner.borrow().client.is_active(nsp)
+    /// The state of `nsp`: 1 if connected, plus 2 if active (connected, connecting or
+    /// waiting to reconnect).
+    pub fn state(&self, nsp: &str) -> u8 {
+        u8::from(self.client.is_connected(nsp)) | u8::from(self.client.is_active(nsp)) << 1
     }
 
     /// The socket id in `nsp`, while connected.
     pub fn id(&self, nsp: &str) -> Option<String> {
-        self.inner
-            .borrow()
-            .client
-            .sid(nsp)
-            .map(|s| s.as_str().to_owned())
+        self.client.sid(nsp).map(|s| s.as_str().into())
     }
 
-    /// The Engine.IO session id, while a connection is open.
-    pub fn sid(&self) -> Option<String> {
-        self.inner
-            .borrow()
-            .client
-            .engine()
-            .and_then(|e| e.sid())
-            .map(|s| s.as_str().to_owned())
+    /// While a connection exists, its transport (`polling` / `websocket`), then a space and
+    /// the Engine.IO session id once open.
+    pub fn engine(&self) -> Option<String> {
+        self.client.engine().map(|e| {
+            let mut s = String::from(e.transport().as_str());
+            s.push(' ');
+            s.push_str(e.sid().as_deref().unwrap_or(""));
+            s
+        })
     }
 
-    /// The current transport name (`"polling"` / `"websocket"`), while a connection exists.
-    pub fn transport(&self) -> Option<String> {
-        self.inner
-            .borrow()
-            .client
-            .engine()
-            .map(|e| e.transport().as_str().to_owned())
-    }
-}
-
-/// Performs transmits, re-arms the timer and dispatches events until the core is quiet.
-fn pump(rc: &Rc<RefCell<Inner>>) {
-    loop {
-        let (events, listener, cause) = {
-            let mut me = rc.borrow_mut();
-            me.transmit();
-            me.arm_timer();
-            let mut events = Vec::new();
-            while let Some(e) = me.client.poll_event() {
-                match e {
-                    Event::Upgrade => PRIOR_WEBSOCKET.store(true, Relaxed),
-                    Event::Open => PRIOR_WEBSOCKET.store(
-                        me.client.engine().map(|e| e.transport()) == Some(Transport::WebSocket),
-                        Relaxed,
-                    ),
-                    _ => {}
-                }
-                events.push(e);
+    /// What the I/O did (`kind`: see [`input`]); `generation` is that of the polling
+    /// request being answered. `false` if dropped: an answer to an older connection's.
+    pub fn input(
+        &mut self,
+        kind: u8,
+        generation: f64,
+        text: Option<String>,
+        data: Option<Vec<u8>>,
+    ) -> bool {
+        let now = now();
+        let c = &mut self.client;
+        let stale = c.generation() as f64 != generation;
+        if stale && kind <= input::POLL_ERROR {
+            return false;
+        }
+        // A decode error closes the session; the core reports it as events.
+        match kind {
+            input::POLL_BODY => {
+                let _ = c.handle_poll_response(now, Str::from(text.unwrap_or_default()));
             }
-            let cause = if events.is_empty() {
-                None
-            } else {
-                me.cause.take()
-            };
-            (
-                events,
-                me.listener.clone().unchecked_into::<Listener>(),
-                cause,
-            )
-        };
-        if events.is_empty() {
-            return;
+            input::POST_DONE => c.handle_post_done(now),
+            input::POLL_ERROR => c.handle_poll_error(now),
+            input::WS_OPEN => c.handle_ws_open(now),
+            input::WS_FRAME => {
+                let frame = match (text, data) {
+                    (Some(t), _) => Frame::Text(Str::from(t)),
+                    (_, Some(d)) => Frame::Binary(Bytes::from(d)),
+                    _ => return true,
+                };
+                let _ = c.handle_ws_frame(now, frame);
+            }
+            input::WS_ERROR => c.handle_ws_error(now),
+            input::WS_CLOSED => c.handle_ws_closed(now),
+            input::TIMER => {
+                self.timer = None;
+                self.prefer_transport();
+                self.client.handle_timeout(now);
+            }
+            _ => {}
         }
-        for e in events {
-            events::dispatch(&listener, e, &cause);
+        true
+    }
+
+    /// What to do now, as records (see [`crate::records`]): the transmits, the timer if its
+    /// deadline changed, and the events, in that order. Empty when there is nothing.
+    pub fn drain(&mut self) -> Vec<u8> {
+        while let Some(t) = self.client.poll_transmit() {
+            if let sockeye_core::engine::client::Transmit::WsOpen { sid: Some(_) } = t {
+                // An upgrade probe: as engine.io-client, forget the last success until it works.
+                PRIOR_WEBSOCKET.store(false, Relaxed);
+            }
+            self.out.transmit(self.client.generation(), t);
         }
+        let want = self.client.poll_timeout();
+        if want != self.timer {
+            self.timer = want;
+            let now = now();
+            self.out
+                .timer(want.map(|at| at.saturating_duration_since(now).as_millis() as u64));
+        }
+        while let Some(e) = self.client.poll_event() {
+            match e {
+                Event::Upgrade => PRIOR_WEBSOCKET.store(true, Relaxed),
+                Event::Open => PRIOR_WEBSOCKET.store(
+                    self.client.engine().map(|e| e.transport()) == Some(Transport::WebSocket),
+                    Relaxed,
+                ),
+                _ => {}
+            }
+            self.out.event(e);
+        }
+        self.out.take()
     }
 }
 
-impl Inner {
+impl Manager {
     /// `rememberUpgrade`: the next connection starts on WebSocket if the last one got it.
     fn prefer_transport(&mut self) {
         let mut transports = self.transports.clone();
@@ -321,127 +297,5 @@ impl Inner {
             }
         }
         self.client.config_mut().engine.transports = transports;
-    }
-
-    fn transmit(&mut self) {
-        while let Some(t) = self.client.poll_transmit() {
-            let generation = self.client.generation();
-            if generation != self.endpoint_generation {
-                // A new connection: the options' query and path as they are now.
-                self.endpoint_generation = generation;
-                self.endpoint.configure(&self.opts);
-            }
-            match t {
-                Transmit::PollGet { sid } => self.poll(generation, sid, None),
-                Transmit::PollPost { sid, body } => self.poll(generation, Some(sid), Some(body)),
-                Transmit::WsOpen { sid } => self.open_ws(sid),
-                Transmit::Ws(frame) => {
-                    if let Some((_, ws)) = &self.ws {
-                        ws.send(&frame);
-                    }
-                }
-                Transmit::CloseWs => {
-                    if let Some((_, ws)) = self.ws.take() {
-                        ws.close();
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    fn poll(&mut self, generation: u64, sid: Option<Str>, body: Option<String>) {
-        let url = self.endpoint.url(Transport::Polling, sid.as_deref());
-        let post = body.is_some();
-        let weak = self.this.clone();
-        polling::request(&url, body, &self.request, move |text| {
-            let Some(rc) = weak.upgrade() else { return };
-            {
-                let mut me = rc.borrow_mut();
-                if me.client.generation() != generation {
-                    return;
-                }
-                let now = now();
-                match text {
-                    // A decode error closes the session; the core reports it as events.
-                    Ok(text) if !post => {
-                        let _ = me.client.handle_poll_response(now, Str::from(text));
-                    }
-                    Ok(_) => me.client.handle_post_done(now),
-                    Err(status) => {
-                        let what = if post {
-                            "xhr post error"
-                        } else {
-                            "xhr poll error"
-                        };
-                        me.cause = Some((what, status));
-                        me.client.handle_poll_error(now);
-                    }
-                }
-            }
-            pump(&rc);
-        });
-    }
-
-    fn open_ws(&mut self, sid: Option<Str>) {
-        if let Some((_, old)) = self.ws.take() {
-            old.close();
-        }
-        if sid.is_some() {
-            // An upgrade probe: as engine.io-client, forget the last success until it works.
-            PRIOR_WEBSOCKET.store(false, Relaxed);
-        }
-        self.ws_serial = self.ws_serial.wrapping_add(1);
-        let serial = self.ws_serial;
-        let weak = self.this.clone();
-        let url = self.endpoint.url(Transport::WebSocket, sid.as_deref());
-        let opened = Ws::open(&url, move |event| {
-            let Some(rc) = weak.upgrade() else { return };
-            {
-                let mut me = rc.borrow_mut();
-                if me.ws.as_ref().map(|(s, _)| *s) != Some(serial) {
-                    return;
-                }
-                let now = now();
-                match event {
-                    WsEvent::Open => me.client.handle_ws_open(now),
-                    WsEvent::Frame(frame) => {
-                        let _ = me.client.handle_ws_frame(now, frame);
-                    }
-                    WsEvent::Error(e) => {
-                        if let Some((_, ws)) = me.ws.take() {
-                            ws.close();
-                        }
-                        me.cause = Some(("websocket error", e));
-                        me.client.handle_ws_error(now);
-                    }
-                    WsEvent::Closed(e) => {
-                        me.ws = None;
-                        me.cause = Some(("websocket connection closed", e));
-                        me.client.handle_ws_closed(now);
-                    }
-                }
-            }
-            pump(&rc);
-        });
-        match opened {
-            Ok(ws) => self.ws = Some((serial, ws)),
-            // An unusable URL: report it as a failed socket (the loop in `transmit` goes on).
-            Err(e) => {
-                self.cause = Some(("websocket error", e));
-                self.client.handle_ws_error(now());
-            }
-        }
-    }
-
-    fn arm_timer(&mut self) {
-        let want = self.client.poll_timeout();
-        if self.timer.as_ref().map(|t| t.at) == want {
-            return;
-        }
-        self.timer = match (want, &self.on_timer) {
-            (Some(at), Some(f)) => Some(Timer::start(f.as_ref().unchecked_ref(), at)),
-            _ => None,
-        };
     }
 }

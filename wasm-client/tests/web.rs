@@ -1,124 +1,184 @@
-//! The Rust side of the client in headless Chromium (wasm-bindgen-test): options read from
-//! JavaScript objects, URLs, and a manager whose server is unreachable. The client against
-//! real servers is tested end to end in `wasm-client/e2e/`.
+//! The Rust side of the client in headless Chromium (wasm-bindgen-test): the exported
+//! `Manager` driven as `js/index.js` drives it (records out, I/O reports in), and the
+//! allocator over a long session. The client against real servers, with its JS half doing
+//! the I/O, is tested end to end in `wasm-client/e2e/`.
 #![cfg(target_arch = "wasm32")]
 
-use core::time::Duration;
-use js_sys::{Array, Function, Promise, JSON};
 use sockeye_core::engine::Transport;
-use sockeye_wasm::events;
-use sockeye_wasm::options::client_config;
-use sockeye_wasm::transport::Endpoint;
+use sockeye_wasm::manager::{code, input};
 use sockeye_wasm::Manager;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn js(text: &str) -> JsValue {
-    JSON::parse(text).expect("test JSON")
+/// One record of `Manager::drain` (see `records.rs`), its fields as text.
+#[derive(Debug, PartialEq)]
+enum F {
+    N(f64),
+    S(String),
+    B(Vec<Vec<u8>>),
 }
 
-#[wasm_bindgen_test]
-fn options_from_a_js_object() {
-    let c = client_config(&js(r#"{"transports": ["websocket"], "upgrade": false,
-        "reconnection": false, "reconnectionAttempts": 3, "reconnectionDelay": 10,
-        "reconnectionDelayMax": 20, "randomizationFactor": 0, "timeout": 500,
-        "ackTimeout": 50}"#));
-    assert_eq!(c.engine.transports, vec![Transport::WebSocket]);
-    assert!(!c.engine.upgrade);
-    assert!(!c.reconnection);
-    assert_eq!(c.backoff.max_attempts, 3);
-    assert_eq!(c.backoff.min, Duration::from_millis(10));
-    assert_eq!(c.backoff.max, Duration::from_millis(20));
-    assert_eq!(c.backoff.jitter, 0.0);
-    assert_eq!(c.connect_timeout, Duration::from_millis(500));
-    assert_eq!(c.ack_timeout, Some(Duration::from_millis(50)));
-}
-
-#[wasm_bindgen_test]
-fn wrong_or_missing_options_keep_the_defaults() {
-    let c = client_config(&js(r#"{"transports": "polling", "timeout": "soon",
-        "reconnectionAttempts": null, "randomizationFactor": 7}"#));
-    assert_eq!(
-        c.engine.transports,
-        vec![Transport::Polling, Transport::WebSocket]
-    );
-    assert_eq!(c.connect_timeout, Duration::from_millis(20_000));
-    assert_eq!(c.backoff.max_attempts, u32::MAX);
-    assert_eq!(c.backoff.jitter, 1.0);
-    let d = client_config(&JsValue::UNDEFINED);
-    assert!(d.reconnection);
-    assert_eq!(d.ack_timeout, None);
-    // 0 reads as "no limit", as in socket.io-client (`opts.reconnectionAttempts || Infinity`).
-    let zero = client_config(&js(r#"{"reconnectionAttempts": 0}"#));
-    assert_eq!(zero.backoff.max_attempts, u32::MAX);
-    // Infinity (socket.io-client's default for reconnectionAttempts) means unlimited.
-    let inf = client_config(&js(r#"{"reconnectionAttempts": 1e999}"#));
-    assert_eq!(inf.backoff.max_attempts, u32::MAX);
-}
-
-#[wasm_bindgen_test]
-fn urls_for_both_transports() {
-    let mut e = Endpoint::new("https://example.test", &js(r#"{"query": {"room": "a b"}}"#));
-    assert_eq!(
-        e.url(Transport::Polling, None),
-        "https://example.test/socket.io/?room=a%20b&EIO=4&transport=polling&t=1"
-    );
-    assert_eq!(
-        e.url(Transport::Polling, Some("ab-_C")),
-        "https://example.test/socket.io/?room=a%20b&EIO=4&transport=polling&t=2&sid=ab-_C"
-    );
-    assert_eq!(
-        e.url(Transport::WebSocket, Some("a b")),
-        "wss://example.test/socket.io/?room=a%20b&EIO=4&transport=websocket&sid=a%20b"
-    );
-    e.configure(&js(
-        r#"{"path": "/x/", "addTrailingSlash": false, "query": "k=v",
-        "timestampRequests": true, "timestampParam": "ts"}"#,
-    ));
-    assert_eq!(
-        e.url(Transport::WebSocket, None),
-        "wss://example.test/x?k=v&EIO=4&transport=websocket&ts=3"
-    );
-}
-
-#[wasm_bindgen(inline_js = "export function listener(done) { const l = { log: [] }; \
-  for (const m of ['onOpen','onPing','onUpgrade','onClose','onOpenFailed','onConnect','onConnectError',\
-  'onDisconnect','onEvent','onAck','onAckFailed','onSent','onReconnectAttempt','onReconnect',\
-  'onReconnectError','onReconnectFailed']) l[m] = (...a) => { l.log.push([m, ...a]); if (m === 'onConnectError') done(); }; \
-  l.onAuthRequest = (nsp) => { l.log.push(['onAuthRequest', nsp]); }; return l; }")]
-extern "C" {
-    fn listener(done: &Function) -> events::Listener;
-}
-
-/// A manager whose server refuses connections reports `onOpenFailed` and `onConnectError`
-/// (socket.io-client's `xhr poll error`), and nothing throws.
-#[wasm_bindgen_test]
-async fn unreachable_server_gives_connect_error() {
-    let (done, resolve) = {
-        let mut resolve = None;
-        let p = Promise::new(&mut |res, _rej| resolve = Some(res));
-        (p, resolve.expect("Promise calls its executor at once"))
+/// The records of `buf`, as `js/index.js` reads them.
+fn records(buf: &[u8]) -> Vec<(u8, Vec<F>)> {
+    const FIELDS: [&str; 24] = [
+        "ns", "nss", "ns", "s", "r", "", "n", "", "", "", "s", "s", "ssn", "sns", "ss", "ssbn",
+        "snsb", "snn", "ssb", "n", "n", "", "", "s",
+    ];
+    let mut i = 0;
+    let u32 = |i: &mut usize| {
+        let n = u32::from_le_bytes(buf[*i..*i + 4].try_into().expect("4 bytes"));
+        *i += 4;
+        n as usize
     };
-    let l = listener(&resolve);
-    let log: JsValue = js_sys::Reflect::get(&l, &"log".into()).expect("log");
-    let opts = js(r#"{"transports": ["polling"], "reconnection": false}"#);
-    let m = Manager::new("http://127.0.0.1:9", opts, 1.0, l);
+    let mut out = Vec::new();
+    while i < buf.len() {
+        let tag = buf[i];
+        i += 1;
+        let mut fields = Vec::new();
+        for k in FIELDS[tag as usize].chars() {
+            fields.push(match k {
+                'n' => {
+                    i += 8;
+                    F::N(f64::from_le_bytes(
+                        buf[i - 8..i].try_into().expect("8 bytes"),
+                    ))
+                }
+                'b' => {
+                    let count = u32(&mut i);
+                    F::B(
+                        (0..count)
+                            .map(|_| {
+                                let n = u32(&mut i);
+                                i += n;
+                                buf[i - n..i].to_vec()
+                            })
+                            .collect(),
+                    )
+                }
+                _ => {
+                    let n = u32(&mut i);
+                    i += n;
+                    F::S(String::from_utf8(buf[i - n..i].to_vec()).expect("UTF-8"))
+                }
+            });
+        }
+        out.push((tag, fields));
+    }
+    out
+}
+
+fn s(text: &str) -> F {
+    F::S(text.into())
+}
+
+const N: f64 = f64::NAN;
+
+/// A manager whose polling handshake fails reports the failed open and the namespace's
+/// connect error, with no reconnection; the namespace stays active, not connected.
+#[wasm_bindgen_test]
+fn failed_handshake_gives_connect_error() {
+    let opts = [N, 0.0, N, N, N, N, N, N, N, 0.0];
+    let mut m = Manager::new(&opts, 1.0);
     m.connect("/");
-    JsFuture::from(done).await.expect("resolved");
-    let log = Array::from(&log);
-    let kinds: Vec<String> = log
-        .iter()
-        .map(|e| Array::from(&e).get(0).as_string().unwrap_or_default())
+    let recs = records(&m.drain());
+    assert_eq!(recs[0], (0, vec![F::N(1.0), s("")]), "the handshake GET");
+    assert_eq!(recs[1].0, 6, "the handshake timer");
+    assert_eq!(recs.len(), 2, "auth is asked once open: {recs:?}");
+    assert!(
+        !m.provide_auth("/", Some("[1]".into())),
+        "auth must be an object"
+    );
+    // An answer for another connection is dropped.
+    assert!(!m.input(input::POLL_ERROR, 7.0, None, None));
+    assert!(m.drain().is_empty());
+    assert!(m.input(input::POLL_ERROR, 1.0, None, None));
+    let kinds: Vec<(u8, Vec<F>)> = records(&m.drain())
+        .into_iter()
+        .filter(|(t, _)| *t != 6)
         .collect();
-    assert_eq!(kinds, ["onOpenFailed", "onConnectError"]);
-    let err = Array::from(&log.get(1));
-    assert_eq!(err.get(1).as_string().as_deref(), Some("/"));
-    assert_eq!(err.get(2).as_string().as_deref(), Some("xhr poll error"));
-    assert!(!m.connected("/"));
-    assert!(m.active("/"));
+    assert_eq!(
+        kinds,
+        [(11, vec![s("")]), (13, vec![s("/"), F::N(0.0), s("")])]
+    );
+    assert_eq!(m.state("/"), 2);
+    assert_eq!(m.id("/"), None);
+    assert_eq!(m.engine(), None);
+    // Offline, an emit is buffered: an ack id, then refusal once the buffer is full.
+    let mut ids = Vec::new();
+    for _ in 0..1024 {
+        ids.push(m.emit("/", r#"["e"]"#.into(), &[], &[], true, -1.0, false));
+    }
+    assert_eq!(ids[0], 0.0);
+    assert_eq!(ids[1023], 1023.0);
+    let full = m.emit("/", r#"["e"]"#.into(), &[], &[], false, -1.0, false);
+    assert_eq!(full, code::BUFFER_FULL);
+    assert_eq!(
+        m.emit("/other", r#"["e"]"#.into(), &[], &[], false, -1.0, false),
+        code::INACTIVE
+    );
+}
+
+/// A WebSocket connection through the records: the open, the namespace's connect, an event
+/// with an attachment and an ack id, an emit with two attachments, the answer to the event.
+#[wasm_bindgen_test]
+fn websocket_session_through_records() {
+    let opts = [N, N, N, N, N, N, N, N, N, 1.0];
+    let mut m = Manager::new(&opts, 1.0);
+    m.connect("/");
+    let recs = records(&m.drain());
+    assert_eq!(
+        recs[0],
+        (2, vec![F::N(1.0), s("")]),
+        "a WebSocket handshake"
+    );
+    m.input(input::WS_OPEN, 0.0, None, None);
+    let open = r#"0{"sid":"s1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+    m.input(input::WS_FRAME, 0.0, Some(open.into()), None);
+    let recs = records(&m.drain());
+    assert!(recs.contains(&(7, vec![])), "open: {recs:?}");
+    assert!(recs.contains(&(23, vec![s("/")])), "auth asked: {recs:?}");
+    assert!(m.provide_auth("/", None));
+    assert_eq!(records(&m.drain()), [(3, vec![s("40")])]);
+    assert_eq!(m.engine().as_deref(), Some("websocket s1"));
+    m.input(input::WS_FRAME, 0.0, Some(r#"40{"sid":"x"}"#.into()), None);
+    let recs = records(&m.drain());
+    assert!(
+        recs.contains(&(12, vec![s("/"), s("x"), F::N(0.0)])),
+        "{recs:?}"
+    );
+    assert_eq!(m.state("/"), 3);
+    assert_eq!(m.id("/").as_deref(), Some("x"));
+    let event = r#"451-5["bin",{"_placeholder":true,"num":0}]"#;
+    m.input(input::WS_FRAME, 0.0, Some(event.into()), None);
+    m.input(input::WS_FRAME, 0.0, None, Some(vec![1, 2, 3]));
+    let recs = records(&m.drain());
+    assert_eq!(
+        recs,
+        [(
+            15,
+            vec![
+                s("/"),
+                s(r#"["bin",{"_placeholder":true,"num":0}]"#),
+                F::B(vec![vec![1, 2, 3]]),
+                F::N(5.0)
+            ]
+        )]
+    );
+    let json = r#"["up",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#;
+    let id = m.emit("/", json.into(), &[9, 8, 7], &[1, 2], true, -1.0, false);
+    assert_eq!(id, 0.0);
+    let recs = records(&m.drain());
+    assert_eq!(recs[0], (3, vec![s(&format!("452-0{json}"))]));
+    assert_eq!(recs[1].0, 4);
+    assert_eq!(recs[2].0, 4);
+    assert_eq!(
+        m.ack("/", 5.0, "[1]".into(), &[], &[]),
+        code::OK,
+        "the server's event answered"
+    );
+    assert_eq!(records(&m.drain()), [(3, vec![s("435[1]")])]);
 }
 
 /// The wasm memory's size in bytes.

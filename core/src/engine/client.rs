@@ -20,9 +20,10 @@
 use crate::engine::handshake::Handshake;
 use crate::engine::packet::{DecodeError, Frame, Message, Packet};
 use crate::engine::{payload, CloseReason, Transport};
+use crate::prelude::*;
 use crate::{Instant, Str};
+use alloc::collections::VecDeque;
 use core::time::Duration;
-use std::collections::VecDeque;
 
 /// Client settings.
 #[derive(Clone, Debug)]

@@ -1,5 +1,6 @@
 //! The `open` packet's JSON body.
 
+use crate::prelude::*;
 use crate::{decimal, json};
 use core::time::Duration;
 

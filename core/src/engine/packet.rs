@@ -5,6 +5,7 @@
 
 use crate::base64;
 use crate::engine::Handshake;
+use crate::prelude::*;
 use crate::Str;
 use bytes::Bytes;
 

@@ -2,6 +2,7 @@
 //! message is written as `b` followed by its standard base64.
 
 use crate::engine::packet::{DecodeError, Packet};
+use crate::prelude::*;
 use crate::Str;
 
 /// The record separator between packets of one polling body.

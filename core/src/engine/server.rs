@@ -19,10 +19,11 @@
 use crate::engine::handshake::Handshake;
 use crate::engine::packet::{DecodeError, Frame, Message, Packet};
 use crate::engine::{payload, CloseReason, Transport};
+use crate::prelude::*;
 use crate::{Instant, Str};
+use alloc::collections::VecDeque;
 use bytes::Bytes;
 use core::time::Duration;
-use std::collections::VecDeque;
 
 /// Session settings, with the reference server's defaults.
 #[derive(Clone, Debug)]

@@ -1,6 +1,7 @@
 //! Pending acknowledgements of one namespace socket: id allocation and timeouts, shared by
 //! the client and the server side.
 
+use crate::prelude::*;
 use crate::Instant;
 use core::time::Duration;
 

@@ -42,17 +42,20 @@ impl Backoff {
         } else {
             0.0
         };
-        let exp = f64::from(self.factor.max(1)).powi(attempt.min(64) as i32);
-        let mut ms = min * exp;
+        let factor = f64::from(self.factor.max(1));
+        let mut ms = min;
+        for _ in 0..attempt.min(64) {
+            ms *= factor;
+        }
         let jitter = if self.jitter.is_finite() {
             self.jitter.clamp(0.0, 1.0)
         } else {
             0.0
         };
         if jitter > 0.0 {
-            let deviation = (random * jitter * ms).floor();
+            let deviation = floor(random * jitter * ms);
             // The same coin as socket.io-client: an even tenth goes down, an odd one up.
-            if ((random * 10.0).floor() as u64) & 1 == 0 {
+            if ((random * 10.0) as u64) & 1 == 0 {
                 ms -= deviation;
             } else {
                 ms += deviation;
@@ -71,6 +74,17 @@ impl Backoff {
     /// Whether attempt `attempt` (0-based) is still allowed.
     pub fn allows(&self, attempt: u32) -> bool {
         attempt < self.max_attempts
+    }
+}
+
+/// `x.floor()` for `x >= 0` (or NaN, which gives 0: the caller's result is the same), without
+/// std's float functions (the crate is `no_std` in the wasm client): from 2^52 on every `f64`
+/// is an integer.
+fn floor(x: f64) -> f64 {
+    if x >= 4_503_599_627_370_496.0 {
+        x
+    } else {
+        x as u64 as f64
     }
 }
 

@@ -18,15 +18,16 @@ use crate::engine::client::{self as engine_client, Session};
 use crate::engine::packet::{DecodeError, Frame, Message};
 use crate::engine::CloseReason;
 use crate::json;
+use crate::prelude::*;
 use crate::socket::acks::Acks;
 use crate::socket::backoff::Backoff;
 use crate::socket::packet::{Packet, PacketType};
 use crate::socket::parser::{self, Decoder, DEFAULT_MAX_ATTACHMENTS};
 use crate::vec_map::VecMap;
 use crate::{Instant, Str};
+use alloc::collections::VecDeque;
 use bytes::Bytes;
 use core::time::Duration;
-use std::collections::VecDeque;
 
 /// Client settings, with socket.io-client's defaults.
 #[derive(Clone, Debug)]

@@ -15,6 +15,7 @@ pub mod backoff;
 pub mod client;
 pub mod packet;
 pub mod parser;
+#[cfg(feature = "std")]
 pub mod recovery;
 pub mod server;
 

@@ -7,6 +7,7 @@
 
 use crate::decimal;
 use crate::json::{self, JsonError, Kind};
+use crate::prelude::*;
 use crate::Str;
 use bytes::Bytes;
 

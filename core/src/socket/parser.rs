@@ -2,6 +2,7 @@
 //! attachments) and packets back into messages.
 
 use crate::engine::Message;
+use crate::prelude::*;
 use crate::socket::packet::{Packet, PacketError};
 use crate::Str;
 use bytes::Bytes;

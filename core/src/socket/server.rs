@@ -16,13 +16,14 @@
 use crate::engine::server::{self as engine, Machine, Session};
 use crate::engine::{CloseReason, Message, Transport};
 use crate::json;
+use crate::prelude::*;
 use crate::socket::acks::Acks;
 use crate::socket::packet::{Packet, PacketError, PacketType};
 use crate::socket::parser::{self, Decoder, ParseError, DEFAULT_MAX_ATTACHMENTS};
 use crate::{Instant, Str};
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use bytes::Bytes;
 use core::time::Duration;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Socket.IO settings of a connection.
 #[derive(Clone, Debug)]

@@ -2,12 +2,13 @@
 // without a top-level `await`, so that the module is usable at once by any bundler target and
 // by a classic <script>. The .wasm is fetched and compiled in the background; until it is
 // ready, `Engine` objects queue their calls and replay them, in order, on the real wasm
-// Manager (the glue's class) as soon as it exists. Nothing here knows the Manager's methods
-// but these: `emit` returns the ack id the core will assign (ids count from 0 in each
-// namespace, reset when it is left), checked on replay; `connect`/`disconnect` make a
-// namespace active or not; and the questions about the state (`connected`, `active`, `id`,
-// `sid`, `transport`) are answered from what was queued — nothing is connected yet — rather
-// than queued.
+// Manager (the glue's class) as soon as it exists, calling the `pump` they were given (the
+// constructor's third argument) after each, as index.js does after its own calls. Nothing here
+// knows the Manager's methods but these: `emit` returns the ack id the core will assign (ids
+// count from 0 in each namespace, reset when it is left), checked on replay; `connect`/
+// `disconnect` make a namespace active or not; the questions about the state (`state`, `id`,
+// `engine`) are answered from what was queued — nothing is connected yet — rather than
+// queued; and `drain`/`input` (index.js's I/O) go to the real Manager once it exists.
 import init, { Manager } from './sockeye_wasm.js';
 
 // Where the .wasm is: next to the classic <script> that is running (the classic build, or an
@@ -22,6 +23,7 @@ let ready = false;
 const waiting = [];
 // Surfaces an error to the page without unwinding through the caller.
 const report = (e) => setTimeout(() => { throw e; });
+const NOTHING = new Uint8Array(0);
 
 /** A received attachment as socket.io-client gives it in browsers: an `ArrayBuffer`. */
 export const received = (u8) => u8.buffer;
@@ -32,26 +34,28 @@ export class Engine {
     // A constructor that returns an object yields that object: once ready, the real thing.
     if (ready) return new Manager(...args);
     this._a = args;
+    this._p = args[2];
     this._q = [];
     this._ids = new Map();
     this._active = new Set();
     this._r = null;
+    this._m = null;
     waiting.push(this);
   }
 }
 
 const QUERIES = {
-  connected: () => false,
-  active: (e, nsp) => e._active.has(nsp),
+  state: (e, nsp) => (e._active.has(nsp) ? 2 : 0),
   id: () => undefined,
-  sid: () => undefined,
-  transport: () => undefined,
+  engine: () => undefined,
+  drain: (e) => (e._m ? e._m.drain() : NOTHING),
+  input: (e, ...args) => e._m.input(...args),
 };
 
 function queue(e, name, args) {
   if (name in QUERIES) return QUERIES[name](e, ...args);
-  let id;
-  if (name === 'emit' && args[3]) {
+  let id = -1;
+  if (name === 'emit' && args[4]) {
     id = e._ids.get(args[0]) || 0;
     e._ids.set(args[0], id + 1);
   } else if (name === 'connect') e._active.add(args[0]);
@@ -75,14 +79,17 @@ init({ module_or_path: wasmUrl }).then(() => {
   ready = true;
   for (const e of waiting.splice(0)) {
     const r = new Manager(...e._a);
+    e._m = r;
     // Calls made while replaying (by listeners of events the replay causes) queue behind.
     for (let i = 0; i < e._q.length; i += 1) {
       const [name, args, id] = e._q[i];
       try {
         const got = r[name](...args);
-        if (id !== undefined && got !== id) {
-          report(new Error(`sockeye-client: ack id ${got} where ${id} was promised`));
+        if (name === 'emit' && got !== id) {
+          report(new Error(got === -2 ? 'offline buffer full'
+            : `sockeye-client: ack id ${got} where ${id} was promised`));
         }
+        e._p();
       } catch (err) {
         report(err);
       }
