@@ -76,6 +76,9 @@ pub(crate) struct Socket {
     events_rx: Mutex<Option<mpsc::Receiver<Dispatch>>>,
     /// Handlers of this socket still running after their first suspension point.
     running: Arc<Semaphore>,
+    /// Node's `socket.handshake`, built the first time the socket is fetched: a demo's
+    /// `join` that counts the room's members fetches every member each time.
+    handshake: std::sync::OnceLock<Arc<serde_json::Value>>,
 }
 
 /// Events a socket may have waiting for its handlers; a client sending more than its
@@ -131,6 +134,7 @@ impl SocketRef {
             events: Mutex::new(Some(tx)),
             events_rx: Mutex::new(Some(rx)),
             running: Arc::new(Semaphore::new(RUNNING_HANDLERS)),
+            handshake: std::sync::OnceLock::new(),
         }))
     }
 
@@ -285,7 +289,14 @@ impl SocketRef {
     }
 
     /// The handshake as Node's `socket.handshake` (for cluster-wide `fetch_sockets`).
-    pub(crate) fn handshake_json(&self) -> serde_json::Value {
+    pub(crate) fn handshake_json(&self) -> Arc<serde_json::Value> {
+        self.0
+            .handshake
+            .get_or_init(|| Arc::new(self.build_handshake_json()))
+            .clone()
+    }
+
+    fn build_handshake_json(&self) -> serde_json::Value {
         let info = &self.0.info;
         let headers: serde_json::Map<String, serde_json::Value> = info
             .headers

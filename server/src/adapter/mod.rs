@@ -64,8 +64,9 @@ pub struct SocketData {
     pub rooms: Vec<String>,
     /// Its handshake, as Node's `socket.handshake` (`headers`, `time`, `address`, `xdomain`,
     /// `secure`, `issued`, `url`, `query`, `auth`).
+    /// Shared: a local socket builds it once, however often it is fetched.
     #[serde(default)]
-    pub handshake: serde_json::Value,
+    pub handshake: Arc<serde_json::Value>,
     /// Its `data` (Node's `socket.data`; `null` for Sockeye sockets).
     #[serde(default)]
     pub data: serde_json::Value,
