@@ -32,7 +32,9 @@ pub struct Params {
     pub binary_echoes: usize,
     /// 2-node fan-out over Redis: clients in the room, half on each node.
     pub redis_clients: usize,
+    /// 2-node fan-out over Redis: `chat`s sent by one client of node A.
     pub redis_messages: usize,
+    /// 2-node fan-out over Redis: `chat`s per second.
     pub redis_rate: f64,
     pub concurrency: usize,
     /// Pause after setup (joins, idle connects) before measuring.
