@@ -359,18 +359,20 @@ impl Deliveries {
         self.count.load(Ordering::Relaxed)
     }
 
-    /// Waits (at most 30 s) until `expected` deliveries have been seen.
-    async fn wait_for(&self, expected: u64) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.got() < expected && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+    fn warmed(&self) -> u64 {
+        self.warmed.load(Ordering::Relaxed)
     }
 
-    fn sorted_latencies(&self) -> Vec<u64> {
-        let mut lat = std::mem::take(&mut *self.lat.lock().unwrap());
-        lat.sort_unstable();
-        lat
+    fn take_latencies(&self) -> Vec<u64> {
+        std::mem::take(&mut *self.lat.lock().unwrap())
+    }
+}
+
+/// Waits (at most 30 s) until `ds` have seen `expected` deliveries together.
+async fn wait_for(ds: &[&Deliveries], expected: u64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ds.iter().map(|d| d.got()).sum::<u64>() < expected && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
@@ -407,11 +409,18 @@ async fn count_acks(acks: Vec<tokio::sync::oneshot::Receiver<Packet>>) -> usize 
     acked
 }
 
-/// The fan-out rows: deliveries, CPU per delivery, latency percentiles; failures if fewer
-/// than `expected` deliveries or `m` acks.
-fn fanout_outcome(d: &Deliveries, expected: u64, cpu_us: f64, acked: usize, m: usize) -> Outcome {
-    let got = d.got();
-    let lat = d.sorted_latencies();
+/// The fan-out rows: deliveries (those of all `ds` together), CPU per delivery, latency
+/// percentiles; failures if fewer than `expected` deliveries or `m` acks.
+fn fanout_outcome(
+    ds: &[&Deliveries],
+    expected: u64,
+    cpu_us: f64,
+    acked: usize,
+    m: usize,
+) -> Outcome {
+    let got: u64 = ds.iter().map(|d| d.got()).sum();
+    let mut lat: Vec<u64> = ds.iter().flat_map(|d| d.take_latencies()).collect();
+    lat.sort_unstable();
     let mut out = Outcome::default();
     out.add("deliveries", "count", got as f64, false);
     out.add(
@@ -451,10 +460,10 @@ async fn fanout(s: &Server, p: &Params) -> Result<Outcome, BoxError> {
         chat_args(&now_us().to_string())
     })
     .await?;
-    d.wait_for(expected).await;
+    wait_for(&[&d], expected).await;
     let cpu1 = s.cpu_us();
     let acked = count_acks(acks).await;
-    Ok(fanout_outcome(&d, expected, cpu1 - cpu0, acked, m))
+    Ok(fanout_outcome(&[&d], expected, cpu1 - cpu0, acked, m))
 }
 
 /// How many `leave`s `fanout_all` sends to `n` clients, and how many per second.
@@ -511,10 +520,10 @@ async fn fanout_all(s: &Server, p: &Params, n: usize) -> Result<Outcome, BoxErro
         r#""leave","nowhere""#.to_owned()
     })
     .await?;
-    d.wait_for(expected).await;
+    wait_for(&[&d], expected).await;
     let cpu1 = s.cpu_us();
     let acked = count_acks(acks).await;
-    Ok(fanout_outcome(&d, expected, cpu1 - cpu0, acked, m))
+    Ok(fanout_outcome(&[&d], expected, cpu1 - cpu0, acked, m))
 }
 
 /// Two instances of `spec` over one fresh `redis-server`, half the clients on each, all in
@@ -539,9 +548,13 @@ async fn redis_fanout_on(
     let m = p.redis_messages;
     let per_node = [p.redis_clients.div_ceil(2), p.redis_clients / 2];
     let n = per_node[0] + per_node[1];
-    let d = Arc::new(Deliveries::default());
+    // Each node's clients count apart: node B's deliveries are the ones that crossed Redis.
+    let ds = [
+        Arc::new(Deliveries::default()),
+        Arc::new(Deliveries::default()),
+    ];
     let mut clients = Vec::with_capacity(n);
-    for (node, &k) in nodes.iter().zip(&per_node) {
+    for ((node, &k), d) in nodes.iter().zip(&per_node).zip(&ds) {
         let c = connect_many(node.port, Transport::WebSocket, k, p, |_| d.chat_handler())
             .await
             .all()?;
@@ -553,18 +566,15 @@ async fn redis_fanout_on(
     // Warm-up: the first broadcast that reaches every client of both nodes shows that both
     // have subscribed; the figures start after it.
     let sender = &clients[0][0];
+    let warmed = || ds[0].warmed() + ds[1].warmed();
     let warm_deadline = Instant::now() + Duration::from_secs(20);
-    while d.warmed.load(Ordering::Relaxed) < n as u64 {
+    while warmed() < n as u64 {
         if Instant::now() > warm_deadline {
-            return Err(format!(
-                "warm-up: {} of {n} clients reached within 20 s",
-                d.warmed.load(Ordering::Relaxed)
-            )
-            .into());
+            return Err(format!("warm-up: {} of {n} clients reached within 20 s", warmed()).into());
         }
         sender.emit(&chat_args("warmup"), vec![]).await?;
         let round = Instant::now() + Duration::from_millis(500);
-        while d.warmed.load(Ordering::Relaxed) < n as u64 && Instant::now() < round {
+        while warmed() < n as u64 && Instant::now() < round {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
@@ -575,12 +585,14 @@ async fn redis_fanout_on(
         chat_args(&now_us().to_string())
     })
     .await?;
-    d.wait_for(expected).await;
+    wait_for(&[&ds[0], &ds[1]], expected).await;
     let (cpu1, redis1) = (cpu(), redis.cpu_us());
     let acked = count_acks(acks).await;
-    let mut out = fanout_outcome(&d, expected, cpu1 - cpu0, acked, m);
-    out.metrics.insert(
-        2,
+    let (on_a, on_b) = (ds[0].got(), ds[1].got());
+    let mut out = fanout_outcome(&[&ds[0], &ds[1]], expected, cpu1 - cpu0, acked, m);
+    let extra: [Metric; 3] = [
+        ("deliveries on node A".into(), "count", on_a as f64, false),
+        ("deliveries on node B".into(), "count", on_b as f64, false),
         (
             // Per message, not per delivery: Redis carries each broadcast once.
             "redis-server CPU per chat".into(),
@@ -588,7 +600,9 @@ async fn redis_fanout_on(
             (redis1 - redis0) / m.max(1) as f64,
             true,
         ),
-    );
+    ];
+    // After the total deliveries and the servers' CPU per delivery.
+    out.metrics.splice(2..2, extra);
     Ok(out)
 }
 
