@@ -156,12 +156,15 @@ setup_demo_e2e() {
   fi
 }
 
-# The benchmark's Node peer (tests/bench/node): socket.io 4.8.
+# The benchmark's Node peer (tests/bench/node): socket.io 4.8, its Redis adapter and the
+# redis client that adapter is given.
 setup_bench() {
   local dir="$ROOT/tests/bench/node"
   if [ ! -f "$dir/node_modules/socket.io/package.json" ] ||
+    [ ! -f "$dir/node_modules/@socket.io/redis-adapter/package.json" ] ||
+    [ ! -f "$dir/node_modules/redis/package.json" ] ||
     [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
-    run "installing socket.io (npm ci in tests/bench/node)" \
+    run "installing socket.io, @socket.io/redis-adapter, redis (npm ci in tests/bench/node)" \
       npm ci --prefix "$dir" --no-audit --no-fund
   fi
 }

@@ -1,15 +1,31 @@
 // The demo contract of sockeye-demo (README) on Node socket.io 4.8: namespace `/`,
 // `join` / `leave` / `chat` / `echo`. Started by sockeye-bench:
-//   node server.mjs [--port N]      (0 picks a free port; prints "listening on http://HOST:PORT")
+//   node server.mjs [--port N] [--adapter redis://HOST:PORT]
+// (--port 0 picks a free port; prints "listening on http://HOST:PORT" once it serves and, with
+// --adapter, once its Redis clients are connected; the default adapter is in memory.)
 import { createServer } from "node:http";
 import { Server } from "socket.io";
+import { createAdapter } from "@socket.io/redis-adapter";
+import { createClient } from "redis";
 
 const args = process.argv.slice(2);
-const i = args.indexOf("--port");
-const port = i >= 0 ? Number(args[i + 1]) : 3000;
+const flag = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const port = Number(flag("--port") ?? 3000);
+const adapterUrl = flag("--adapter");
 
 const httpServer = createServer();
 const io = new Server(httpServer, { serveClient: false });
+if (adapterUrl && adapterUrl !== "memory") {
+  // @socket.io/redis-adapter's documented setup: one client publishes, a duplicate subscribes.
+  const pubClient = createClient({ url: adapterUrl });
+  const subClient = pubClient.duplicate();
+  for (const c of [pubClient, subClient]) c.on("error", (e) => console.error("redis:", e.message));
+  await Promise.all([pubClient.connect(), subClient.connect()]);
+  io.adapter(createAdapter(pubClient, subClient));
+}
 
 io.on("connection", (socket) => {
   socket.on("join", async (room, ack) => {

@@ -4,8 +4,14 @@
 //!
 //! ```text
 //! sockeye-bench [--smoke] [--out FILE] [--sockeye-bin P] [--socketioxide-bin P] [--node P]
-//!               [--servers sockeye,socketioxide,node] [--fanout-clients N] ...
+//!               [--servers sockeye,socketioxide,node] [--scenarios fanout,redis,...]
+//!               [--fanout-clients N] [--fanout-all-clients 1000,10000] [--idle-clients N] ...
 //! ```
+//!
+//! Scenarios: `fanout` (a room), `fanout-all` (every client, at each size), `echo`, `idle`
+//! (memory), `connect`, `binary` (64 KiB), `redis` (two nodes of each server over a
+//! `redis-server` the bench starts on a free port: `redis-server` must be on the `PATH`).
+//! Every count can be lowered from the command line (see `--help`).
 //!
 //! Codec micro-benchmarks are out of scope here.
 
@@ -48,10 +54,11 @@ struct Args {
         value_delimiter = ','
     )]
     servers: Vec<String>,
-    /// Which scenarios, comma-separated (fanout, echo, idle, connect, binary).
+    /// Which scenarios, comma-separated (fanout, fanout-all, echo, idle, connect, binary,
+    /// redis).
     #[arg(
         long,
-        default_value = "fanout,echo,idle,connect,binary",
+        default_value = "fanout,fanout-all,echo,idle,connect,binary,redis",
         value_delimiter = ','
     )]
     scenarios: Vec<String>,
@@ -64,6 +71,15 @@ struct Args {
     /// Fan-out: messages per second.
     #[arg(long)]
     fanout_rate: Option<f64>,
+    /// Fan-out to every client: client counts, comma-separated (one run each).
+    #[arg(long, value_delimiter = ',')]
+    fanout_all_clients: Option<Vec<usize>>,
+    /// Fan-out to every client: deliveries per run (`leave`s sent: this ÷ clients).
+    #[arg(long)]
+    fanout_all_deliveries: Option<usize>,
+    /// Fan-out to every client: deliveries per second (`leave`s per second: this ÷ clients).
+    #[arg(long)]
+    fanout_all_delivery_rate: Option<f64>,
     /// Echo: clients, each in a request → ack loop.
     #[arg(long)]
     echo_clients: Option<usize>,
@@ -82,6 +98,15 @@ struct Args {
     /// Binary: echoes per client.
     #[arg(long)]
     binary_echoes: Option<usize>,
+    /// 2-node Redis fan-out: clients in the room (half on each node).
+    #[arg(long)]
+    redis_clients: Option<usize>,
+    /// 2-node Redis fan-out: chat messages sent.
+    #[arg(long)]
+    redis_messages: Option<usize>,
+    /// 2-node Redis fan-out: messages per second.
+    #[arg(long)]
+    redis_rate: Option<f64>,
     /// Connections opened at once (connect concurrency bound).
     #[arg(long)]
     concurrency: Option<usize>,
@@ -117,12 +142,18 @@ async fn run(args: Args, nofile: u64) -> ExitCode {
         fanout_clients,
         fanout_messages,
         fanout_rate,
+        fanout_all_clients,
+        fanout_all_deliveries,
+        fanout_all_delivery_rate,
         echo_clients,
         echo_secs,
         idle_clients,
         connects,
         binary_clients,
         binary_echoes,
+        redis_clients,
+        redis_messages,
+        redis_rate,
         concurrency
     );
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -169,6 +200,7 @@ async fn run(args: Args, nofile: u64) -> ExitCode {
     let started = std::time::Instant::now();
     let mut rows: Vec<Row> = Vec::new();
     let mut failures: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
     for sc in &args.scenarios {
         for spec in &servers {
             eprintln!("== {sc} on {}", spec.name);
@@ -185,6 +217,7 @@ async fn run(args: Args, nofile: u64) -> ExitCode {
                         };
                         row.values.push((spec.name, value));
                     }
+                    notes.extend(out.notes.iter().map(|n| format!("{} — {n}", spec.name)));
                     if let Some(f) = out.failure {
                         failures.push(format!("{sc} on {}: {f}", spec.name));
                     }
@@ -194,7 +227,7 @@ async fn run(args: Args, nofile: u64) -> ExitCode {
         }
     }
     let names: Vec<&str> = servers.iter().map(|s| s.name).collect();
-    let table = scenario::markdown(&rows, &names, &p, args.smoke, started.elapsed());
+    let table = scenario::markdown(&rows, &names, &notes, &p, args.smoke, started.elapsed());
     println!("{table}");
     let out = args
         .out

@@ -18,7 +18,7 @@ pub struct ServerSpec {
     pub args: Vec<String>,
 }
 
-/// A running server.
+/// A running server (or the `redis-server` of the Redis scenario).
 pub struct Server {
     child: Child,
     pub pid: u32,
@@ -28,8 +28,15 @@ pub struct Server {
 impl ServerSpec {
     /// Starts the server on a free port (`--port 0`) and waits for its `listening on` line.
     pub async fn start(&self) -> Result<Server, BoxError> {
+        self.start_with(&[]).await
+    }
+
+    /// Like [`ServerSpec::start`], with `extra` arguments (every server of the comparison
+    /// takes `--adapter redis://HOST:PORT`).
+    pub async fn start_with(&self, extra: &[&str]) -> Result<Server, BoxError> {
         let mut child = Command::new(&self.program)
             .args(&self.args)
+            .args(extra)
             .args(["--port", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -126,6 +133,52 @@ impl Server {
             let _ = self.child.kill().await;
         }
     }
+}
+
+/// Starts `redis-server` on a free loopback port, without persistence, and waits (at most
+/// 10 s) until it answers `PING`.
+pub async fn start_redis() -> Result<Server, BoxError> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start redis-server (apt: redis-server): {e}"))?;
+    let pid = child.id().ok_or("no pid")?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if redis_ping(port).await {
+            return Ok(Server { child, pid, port });
+        }
+        if let Some(status) = child.try_wait()? {
+            return Err(format!("redis-server on port {port} exited: {status}").into());
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(format!("redis-server on port {port}: no PONG within 10 s").into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn redis_ping(port: u16) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let attempt = async {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        s.write_all(b"PING\r\n").await?;
+        let mut buf = [0u8; 16];
+        let n = s.read(&mut buf).await?;
+        Ok::<_, std::io::Error>(buf[..n].starts_with(b"+PONG"))
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_millis(500), attempt).await,
+        Ok(Ok(true))
+    )
 }
 
 fn clock_ticks() -> f64 {
