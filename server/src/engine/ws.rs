@@ -146,38 +146,71 @@ async fn run<P: Protocol>(engine: Arc<Engine<P>>, socket: WebSocket, target: Tar
     }
 }
 
+/// Most frames written before one flush: what is already queued goes out together.
+const WRITE_BATCH: usize = 64;
+
 async fn write_loop(
     mut sink: SplitSink<WebSocket, WsMessage>,
     mut rx: mpsc::Receiver<WsOut>,
     bytes: Arc<AtomicUsize>,
     write_timeout: Duration,
 ) {
-    while let Some(out) = rx.recv().await {
-        let msg = match out {
-            WsOut::Frame(frame) => {
-                bytes.fetch_sub(frame_len(&frame), Ordering::Relaxed);
-                match frame {
-                    Frame::Text(s) => match Utf8Bytes::try_from(s.into_bytes()) {
-                        Ok(t) => WsMessage::Text(t),
-                        Err(_) => continue,
-                    },
-                    Frame::Binary(b) => WsMessage::Binary(b),
+    let mut closing = false;
+    while let Some(first) = rx.recv().await {
+        // Frames already queued behind the first are fed too and flushed once: a burst (acks
+        // and broadcasts at once) costs one write, not one per frame.
+        let mut next = Some(first);
+        let mut fed = 0;
+        while let Some(out) = next.take() {
+            let msg = match out {
+                WsOut::Frame(frame) => {
+                    bytes.fetch_sub(frame_len(&frame), Ordering::Relaxed);
+                    match frame {
+                        Frame::Text(s) => match Utf8Bytes::try_from(s.into_bytes()) {
+                            Ok(t) => Some(WsMessage::Text(t)),
+                            Err(_) => None,
+                        },
+                        Frame::Binary(b) => Some(WsMessage::Binary(b)),
+                    }
                 }
+                WsOut::Close => {
+                    closing = true;
+                    break;
+                }
+            };
+            if let Some(msg) = msg {
+                if !within(write_timeout, sink.feed(msg)).await {
+                    return;
+                }
+                fed += 1;
             }
-            WsOut::Close => break,
-        };
-        match tokio::time::timeout(write_timeout, sink.send(msg)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => return,
-            Err(_) => {
-                tracing::warn!(
-                    "WebSocket write stalled for {write_timeout:?}; closing the connection"
-                );
-                return;
+            if fed < WRITE_BATCH {
+                next = rx.try_recv().ok();
             }
+        }
+        if !within(write_timeout, sink.flush()).await {
+            return;
+        }
+        if closing {
+            break;
         }
     }
     let _ = tokio::time::timeout(CLOSE_GRACE, close(sink)).await;
+}
+
+/// Runs a write of the socket; false if it failed or could not progress for `limit`.
+async fn within(
+    limit: Duration,
+    write: impl std::future::Future<Output = Result<(), axum::Error>>,
+) -> bool {
+    match tokio::time::timeout(limit, write).await {
+        Ok(Ok(())) => true,
+        Ok(Err(_)) => false,
+        Err(_) => {
+            tracing::warn!("WebSocket write stalled for {limit:?}; closing the connection");
+            false
+        }
+    }
 }
 
 async fn close(mut sink: SplitSink<WebSocket, WsMessage>) {
