@@ -2,9 +2,15 @@
 //! (the core's `Session`, or a protocol composed over it) and the [`Protocol`]'s per-session
 //! state; it takes [`Input`]s from a bounded channel (HTTP requests, WebSocket frames,
 //! broadcasts, the protocol's commands) and runs the machine's timers with `sleep_until`.
+//!
+//! The machine sits behind a mutex shared with the session's handles, for one shortcut: a
+//! broadcast to a WebSocket session whose queue is empty is handed to the machine by the
+//! broadcaster itself and its frames go straight to the writer, instead of waking the task
+//! (see [`SessionHandle::send_prepared`]). Everything else goes through the queue.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError, Weak};
 
 use bytes::Bytes;
 use sockeye_core::engine::server::{Machine, Prepared, Transmit};
@@ -24,7 +30,7 @@ use super::server::Engine;
 /// its own commands inside the session's task.
 pub trait Protocol: Send + Sync + Sized + 'static {
     /// The sans-IO machine of one session.
-    type Machine: Machine + Send + 'static;
+    type Machine: Machine<Event: Send> + Send + 'static;
     /// Commands the layer sends to a session's task with [`SessionHandle::command`].
     type Command: Send + 'static;
     /// What the layer keeps per session, inside the task.
@@ -142,6 +148,12 @@ pub struct SessionHandle<C> {
     /// The input queue's byte budget (`max_queued_bytes`): frames, bodies and broadcasts
     /// hold permits until the task takes them.
     budget: Arc<Semaphore>,
+    /// Inputs sent and not yet handled by the task: while there are any, a broadcast takes
+    /// the queue too, behind them (the order of what a session sends is kept).
+    queued: Arc<AtomicUsize>,
+    /// The shortcut for broadcasts: the session's machine, set once the machine exists
+    /// (weak: the machine's own state holds handles).
+    direct: Arc<OnceLock<Weak<dyn DirectSend>>>,
 }
 
 impl<C> Clone for SessionHandle<C> {
@@ -151,8 +163,24 @@ impl<C> Clone for SessionHandle<C> {
             tx: self.tx.clone(),
             overflow: self.overflow.clone(),
             budget: self.budget.clone(),
+            queued: self.queued.clone(),
+            direct: self.direct.clone(),
         }
     }
+}
+
+/// What [`DirectSend::prepared`] did.
+enum Direct {
+    /// The messages were handed to the machine (or dropped, if volatile and the transport
+    /// could not take them, as the task would have).
+    Done,
+    /// Not now (the task is busy, inputs are queued, not on an attached WebSocket): queue.
+    Queue,
+}
+
+/// A session's machine as its handles reach it, without its task.
+trait DirectSend: Send + Sync {
+    fn prepared(&self, prepared: &Arc<[Prepared]>, volatile: bool) -> Direct;
 }
 
 impl<C: Send + 'static> SessionHandle<C> {
@@ -167,7 +195,12 @@ impl<C: Send + 'static> SessionHandle<C> {
     }
 
     fn try_input(&self, input: Input<C>, volatile: bool) -> Result<(), QueueError> {
-        match self.tx.try_send(input) {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let sent = self.tx.try_send(input);
+        if sent.is_err() {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+        }
+        match sent {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(_)) => {
                 if !volatile {
@@ -199,10 +232,21 @@ impl<C: Send + 'static> SessionHandle<C> {
     /// Queues a command, waiting for room (for work that must not be lost, e.g. the outcome
     /// of a connect).
     pub async fn command_wait(&self, command: C) -> Result<(), QueueError> {
-        self.tx
-            .send(Input::Command(command, None))
+        self.send(Input::Command(command, None))
             .await
             .map_err(|_| QueueError::Closed)
+    }
+
+    /// Sends an input, waiting for room, counted in `queued` until the task has handled it.
+    /// (If this future is dropped while it waits, the count stays one too high: the session
+    /// then queues its broadcasts, which is only slower.)
+    async fn send(&self, input: Input<C>) -> Result<(), mpsc::error::SendError<Input<C>>> {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let sent = self.tx.send(input).await;
+        if sent.is_err() {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+        }
+        sent
     }
 
     /// Queues messages encoded once for many sessions. `volatile` ones are dropped (instead
@@ -212,6 +256,13 @@ impl<C: Send + 'static> SessionHandle<C> {
         prepared: Arc<[Prepared]>,
         volatile: bool,
     ) -> Result<(), QueueError> {
+        if self.queued.load(Ordering::SeqCst) == 0 {
+            if let Some(direct) = self.direct.get().and_then(Weak::upgrade) {
+                if let Direct::Done = direct.prepared(&prepared, volatile) {
+                    return Ok(());
+                }
+            }
+        }
         let len: usize = prepared.iter().map(Prepared::byte_len).sum();
         let permit = match self.budget.clone().try_acquire_many_owned(permits(len)) {
             Ok(p) => p,
@@ -248,14 +299,11 @@ impl<C: Send + 'static> SessionHandle<C> {
 
     /// Closes the session (a graceful close on polling waits for the client's next poll).
     pub async fn close(&self, reason: CloseReason) {
-        let _ = self.tx.send(Input::Close(reason)).await;
+        let _ = self.send(Input::Close(reason)).await;
     }
 
     pub(crate) async fn input(&self, input: Input<C>) -> Result<(), EngineError> {
-        self.tx
-            .send(input)
-            .await
-            .map_err(|_| EngineError::UnknownSid)
+        self.send(input).await.map_err(|_| EngineError::UnknownSid)
     }
 }
 
@@ -265,13 +313,137 @@ fn permits(len: usize) -> u32 {
     u32::try_from(len.max(1)).unwrap_or(u32::MAX)
 }
 
-struct SessionTask<P: Protocol> {
+/// The part of a session its handles can reach: the machine and what the transports need.
+struct Shared<P: Protocol> {
     engine: Arc<Engine<P>>,
+    sid: Str,
+    core: Mutex<Core<P>>,
+    /// Tells the task that a broadcast left it work (events, a new deadline, a close).
+    wake: Notify,
+}
+
+struct Core<P: Protocol> {
     machine: P::Machine,
     state: P::State,
+    ws: Option<(u64, WsSender)>,
+    /// Events a broadcast drew from the machine, for the task to hand to the protocol (never
+    /// the broadcaster: the protocol's handlers may take locks the broadcaster holds).
+    deferred: VecDeque<<P::Machine as Machine>::Event>,
+    /// The machine's deadline the task's timer is armed for: a broadcast that moves it
+    /// wakes the task.
+    deadline: Option<Instant>,
+}
+
+impl<P: Protocol> Shared<P> {
+    /// The core, whatever a panic elsewhere left of the lock's poison flag (every critical
+    /// section leaves the machine usable).
+    fn lock(&self) -> MutexGuard<'_, Core<P>> {
+        self.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<P: Protocol> DirectSend for Shared<P> {
+    fn prepared(&self, prepared: &Arc<[Prepared]>, volatile: bool) -> Direct {
+        // Contended: the task is working on this session; the queue keeps the order.
+        let mut core = match self.core.try_lock() {
+            Ok(core) => core,
+            Err(TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(TryLockError::WouldBlock) => return Direct::Queue,
+        };
+        let session = core.machine.session();
+        if session.is_closed() || session.transport() != Transport::WebSocket || core.ws.is_none() {
+            return Direct::Queue;
+        }
+        if volatile && !core.writable(&self.engine) {
+            tracing::trace!(sid = %self.sid, "volatile packet dropped");
+            return Direct::Done;
+        }
+        let now = self.engine.now();
+        for p in prepared.iter() {
+            if core.machine.send_prepared(now, p.clone()).is_err() {
+                break;
+            }
+        }
+        let core = &mut *core;
+        while let Some(t) = core.machine.poll_transmit() {
+            core.transmit(&self.engine, &self.sid, t, None);
+        }
+        while let Some(ev) = core.machine.poll_event() {
+            core.deferred.push_back(ev);
+        }
+        if !core.deferred.is_empty()
+            || core.machine.poll_timeout() != core.deadline
+            || core.machine.session().is_closed()
+        {
+            self.wake.notify_one();
+        }
+        Direct::Done
+    }
+}
+
+impl<P: Protocol> Core<P> {
+    /// Whether the transport can take data now (a poll is pending, or the WebSocket's write
+    /// queue has room), as Node's `transport.writable`.
+    fn writable(&self, engine: &Engine<P>) -> bool {
+        let session = self.machine.session();
+        match session.transport() {
+            Transport::Polling => session.has_pending_poll(),
+            _ => self.ws.as_ref().is_some_and(|(_, out)| {
+                out.tx.capacity() > out.tx.max_capacity() / 2
+                    && out.bytes.load(Ordering::Relaxed)
+                        < engine.config().session.max_queued_bytes / 2
+            }),
+        }
+    }
+
+    /// Hands a transmit to its transport (`pending_poll`: the task's waiting `GET`).
+    fn transmit(
+        &mut self,
+        engine: &Engine<P>,
+        sid: &Str,
+        t: Transmit,
+        pending_poll: Option<&mut Option<oneshot::Sender<Result<Bytes, EngineError>>>>,
+    ) {
+        match t {
+            Transmit::PollResponse(body) => {
+                if let Some(reply) = pending_poll.and_then(Option::take) {
+                    let _ = reply.send(Ok(body));
+                }
+            }
+            Transmit::Ws(frame) => {
+                let budget = engine.config().session.max_queued_bytes;
+                let full = match &self.ws {
+                    Some((_, out)) => {
+                        let len = frame_len(&frame);
+                        let queued = out.bytes.fetch_add(len, Ordering::Relaxed) + len;
+                        queued > budget
+                            || matches!(
+                                out.tx.try_send(WsOut::Frame(frame)),
+                                Err(mpsc::error::TrySendError::Full(_))
+                            )
+                    }
+                    None => false,
+                };
+                if full {
+                    tracing::warn!(%sid, "WebSocket write queue full (frames or bytes); closing");
+                    self.ws = None;
+                    self.machine.close(engine.now(), CloseReason::QueueFull);
+                }
+            }
+            Transmit::CloseWs => {
+                if let Some((_, out)) = self.ws.take() {
+                    let _ = out.tx.try_send(WsOut::Close);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+struct SessionTask<P: Protocol> {
+    shared: Arc<Shared<P>>,
     handle: SessionHandle<P::Command>,
     pending_poll: Option<oneshot::Sender<Result<Bytes, EngineError>>>,
-    ws: Option<(u64, WsSender)>,
     closed: bool,
     _slot: Slot,
 }
@@ -296,18 +468,31 @@ pub(crate) fn spawn<P: Protocol>(
         tx,
         overflow: Arc::new(Notify::new()),
         budget: Arc::new(Semaphore::new(budget)),
+        queued: Arc::new(AtomicUsize::new(0)),
+        direct: Arc::new(OnceLock::new()),
     };
     let now = engine.now();
     let (machine, state) = engine
         .protocol()
         .open(engine.config(), &handle, transport, info, now);
-    let task = SessionTask {
+    let shared = Arc::new(Shared {
         engine: engine.clone(),
-        machine,
-        state,
+        sid: sid.clone(),
+        core: Mutex::new(Core {
+            machine,
+            state,
+            ws,
+            deferred: VecDeque::new(),
+            deadline: None,
+        }),
+        wake: Notify::new(),
+    });
+    let direct: Weak<dyn DirectSend> = Arc::downgrade(&shared) as Weak<dyn DirectSend>;
+    let _ = handle.direct.set(direct);
+    let task = SessionTask {
+        shared,
         handle: handle.clone(),
         pending_poll: None,
-        ws,
         closed: false,
         _slot: slot,
     };
@@ -343,14 +528,17 @@ enum Wake<C> {
     Timeout,
     PollClosed,
     Overflow,
+    /// A broadcast handed to the machine directly left work for the task.
+    Direct,
 }
 
 impl<P: Protocol> SessionTask<P> {
     async fn run(mut self, mut rx: mpsc::Receiver<Input<P::Command>>) {
         self.pump();
-        // One timer and one overflow waiter for the session's whole life, re-armed only when
-        // the machine's deadline changes: a new `Sleep` per wake-up registered and removed a
-        // timer entry (and a `Notified` a waiter) for every packet sent.
+        let shared = self.shared.clone();
+        // One timer and one waiter each for overflow and direct broadcasts for the session's
+        // whole life, re-armed only when needed: a new `Sleep` per wake-up registered and
+        // removed a timer entry (and a `Notified` a waiter) for every packet sent.
         let sleep = tokio::time::sleep(std::time::Duration::ZERO);
         tokio::pin!(sleep);
         let mut armed: Option<tokio::time::Instant> = None;
@@ -358,11 +546,14 @@ impl<P: Protocol> SessionTask<P> {
         let notified = overflow.notified();
         tokio::pin!(notified);
         let mut overflowed = false;
+        let direct = shared.wake.notified();
+        tokio::pin!(direct);
         while !self.closed {
-            let deadline = self
-                .machine
-                .poll_timeout()
-                .map(|d| self.engine.clock().deadline(d));
+            let deadline = {
+                let mut core = shared.lock();
+                core.deadline = core.machine.poll_timeout();
+                core.deadline.map(|d| shared.engine.clock().deadline(d))
+            };
             if deadline != armed {
                 if let Some(d) = deadline {
                     sleep.as_mut().reset(d);
@@ -388,22 +579,37 @@ impl<P: Protocol> SessionTask<P> {
                         overflowed = true;
                         Wake::Overflow
                     }
+                    () = &mut direct => {
+                        direct.set(shared.wake.notified());
+                        Wake::Direct
+                    }
                 }
             };
-            let now = self.engine.now();
+            let now = shared.engine.now();
             match wake {
-                Wake::Input(Some(input)) => self.handle_input(now, input).await,
-                Wake::Input(None) => self.machine.close(now, CloseReason::ServerShutdown),
-                Wake::Timeout => self.machine.handle_timeout(now),
+                Wake::Input(Some(input)) => {
+                    self.handle_input(now, input).await;
+                    self.pump();
+                    // Handled: a broadcast may now take the shortcut (if nothing else is
+                    // queued).
+                    self.handle.queued.fetch_sub(1, Ordering::SeqCst);
+                    continue;
+                }
+                Wake::Input(None) => shared
+                    .lock()
+                    .machine
+                    .close(now, CloseReason::ServerShutdown),
+                Wake::Timeout => shared.lock().machine.handle_timeout(now),
                 Wake::PollClosed => {
                     self.pending_poll = None;
-                    self.machine.handle_poll_closed(now);
+                    shared.lock().machine.handle_poll_closed(now);
                 }
-                Wake::Overflow => self.machine.close(now, CloseReason::QueueFull),
+                Wake::Overflow => shared.lock().machine.close(now, CloseReason::QueueFull),
+                Wake::Direct => {}
             }
             self.pump();
         }
-        self.engine.remove_session(&self.handle.sid);
+        shared.engine.remove_session(&self.handle.sid);
         // Answer whatever is still waiting, so no request hangs.
         rx.close();
         while let Ok(input) = rx.try_recv() {
@@ -432,8 +638,8 @@ impl<P: Protocol> SessionTask<P> {
         let mut rest = body;
         loop {
             let (slice, more) = split_packets(&rest, SLICE_PACKETS);
-            let now = self.engine.now();
-            if let Err(e) = self.machine.handle_poll_post(now, slice) {
+            let now = self.shared.engine.now();
+            if let Err(e) = self.shared.lock().machine.handle_poll_post(now, slice) {
                 tracing::debug!(sid = %self.handle.sid, "post refused: {e}");
                 return Err(EngineError::BadRequest);
             }
@@ -448,132 +654,100 @@ impl<P: Protocol> SessionTask<P> {
     }
 
     async fn handle_input(&mut self, now: Instant, input: Input<P::Command>) {
+        let shared = self.shared.clone();
         match input {
-            Input::PollGet(reply) => match self.machine.handle_poll_get(now) {
-                Ok(()) => self.pending_poll = Some(reply),
-                Err(e) => {
-                    tracing::debug!(sid = %self.handle.sid, "poll refused: {e}");
-                    let _ = reply.send(Err(EngineError::BadRequest));
+            Input::PollGet(reply) => {
+                let polled = shared.lock().machine.handle_poll_get(now);
+                match polled {
+                    Ok(()) => self.pending_poll = Some(reply),
+                    Err(e) => {
+                        tracing::debug!(sid = %self.handle.sid, "poll refused: {e}");
+                        let _ = reply.send(Err(EngineError::BadRequest));
+                    }
                 }
-            },
+            }
             // The permit holds the body's bytes until it has been handled.
             Input::PollPost(body, reply, _permit) => {
                 let result = self.poll_post(body).await;
                 let _ = reply.send(result);
             }
             Input::WsAttach { id, out, reply } => {
-                let ok = self.machine.handle_ws_attach(now).is_ok();
+                let mut core = shared.lock();
+                let ok = core.machine.handle_ws_attach(now).is_ok();
                 if ok {
-                    self.ws = Some((id, out));
+                    core.ws = Some((id, out));
                 }
                 let _ = reply.send(ok);
             }
             Input::WsFrame { id, frame, .. } => {
-                if self.ws.as_ref().is_some_and(|(cur, _)| *cur == id) {
-                    if let Err(e) = self.machine.handle_ws_frame(now, frame) {
+                let mut core = shared.lock();
+                if core.ws.as_ref().is_some_and(|(cur, _)| *cur == id) {
+                    if let Err(e) = core.machine.handle_ws_frame(now, frame) {
                         tracing::debug!(sid = %self.handle.sid, "bad frame: {e}");
                     }
                 }
             }
             Input::WsClosed { id } => {
-                if self.ws.as_ref().is_some_and(|(cur, _)| *cur == id) {
-                    self.ws = None;
-                    self.machine.handle_ws_closed(now);
+                let mut core = shared.lock();
+                if core.ws.as_ref().is_some_and(|(cur, _)| *cur == id) {
+                    core.ws = None;
+                    core.machine.handle_ws_closed(now);
                 }
             }
-            Input::Prepared { volatile, .. } if volatile && !self.writable() => {
-                tracing::trace!(sid = %self.handle.sid, "volatile packet dropped");
-            }
-            Input::Prepared { prepared, .. } => {
+            Input::Prepared {
+                prepared, volatile, ..
+            } => {
+                let mut core = shared.lock();
+                if volatile && !core.writable(&shared.engine) {
+                    tracing::trace!(sid = %self.handle.sid, "volatile packet dropped");
+                    return;
+                }
                 for p in prepared.iter() {
-                    if self.machine.send_prepared(now, p.clone()).is_err() {
+                    if core.machine.send_prepared(now, p.clone()).is_err() {
                         break;
                     }
                 }
             }
             // A graceful close on polling waits in the core for the client's next poll,
             // so that it gets the `close` packet (as Node's polling transport does).
-            Input::Close(reason) => self.machine.close(now, reason),
+            Input::Close(reason) => shared.lock().machine.close(now, reason),
             Input::Command(c, _permit) => {
-                self.engine
+                let core = &mut *shared.lock();
+                shared
+                    .engine
                     .protocol()
-                    .on_command(&mut self.state, &mut self.machine, now, c);
+                    .on_command(&mut core.state, &mut core.machine, now, c);
             }
-        }
-    }
-
-    /// Whether the transport can take data now (a poll is pending, or the WebSocket's write
-    /// queue has room), as Node's `transport.writable`.
-    fn writable(&self) -> bool {
-        let session = self.machine.session();
-        match session.transport() {
-            Transport::Polling => session.has_pending_poll(),
-            _ => self.ws.as_ref().is_some_and(|(_, out)| {
-                out.tx.capacity() > out.tx.max_capacity() / 2
-                    && out.bytes.load(Ordering::Relaxed)
-                        < self.engine.config().session.max_queued_bytes / 2
-            }),
         }
     }
 
     /// Hands the machine's events to the protocol and its transmits to the transports until
-    /// nothing is left to do.
+    /// nothing is left to do (events a direct broadcast drew first).
     fn pump(&mut self) {
+        let shared = &*self.shared;
+        let protocol = shared.engine.protocol();
+        let mut guard = shared.lock();
+        let core = &mut *guard;
         loop {
             let mut progress = false;
-            while let Some(ev) = self.machine.poll_event() {
+            while let Some(ev) = core
+                .deferred
+                .pop_front()
+                .or_else(|| core.machine.poll_event())
+            {
                 progress = true;
-                let now = self.engine.now();
-                self.engine
-                    .protocol()
-                    .on_event(&mut self.state, &mut self.machine, now, ev);
+                let now = shared.engine.now();
+                protocol.on_event(&mut core.state, &mut core.machine, now, ev);
             }
-            while let Some(t) = self.machine.poll_transmit() {
+            while let Some(t) = core.machine.poll_transmit() {
                 progress = true;
-                self.transmit(t);
+                core.transmit(&shared.engine, &shared.sid, t, Some(&mut self.pending_poll));
             }
             if !progress {
                 break;
             }
         }
-        self.closed = self.machine.session().is_closed();
-    }
-
-    fn transmit(&mut self, t: Transmit) {
-        match t {
-            Transmit::PollResponse(body) => {
-                if let Some(reply) = self.pending_poll.take() {
-                    let _ = reply.send(Ok(body));
-                }
-            }
-            Transmit::Ws(frame) => {
-                let budget = self.engine.config().session.max_queued_bytes;
-                let full = match &self.ws {
-                    Some((_, out)) => {
-                        let len = frame_len(&frame);
-                        let queued = out.bytes.fetch_add(len, Ordering::Relaxed) + len;
-                        queued > budget
-                            || matches!(
-                                out.tx.try_send(WsOut::Frame(frame)),
-                                Err(mpsc::error::TrySendError::Full(_))
-                            )
-                    }
-                    None => false,
-                };
-                if full {
-                    tracing::warn!(sid = %self.handle.sid, "WebSocket write queue full (frames or bytes); closing");
-                    self.ws = None;
-                    self.machine
-                        .close(self.engine.now(), CloseReason::QueueFull);
-                }
-            }
-            Transmit::CloseWs => {
-                if let Some((_, out)) = self.ws.take() {
-                    let _ = out.tx.try_send(WsOut::Close);
-                }
-            }
-            _ => {}
-        }
+        self.closed = core.machine.session().is_closed();
     }
 }
 
@@ -591,6 +765,8 @@ mod tests {
             tx,
             overflow: Arc::new(Notify::new()),
             budget: Arc::new(Semaphore::new(10_000)),
+            queued: Arc::new(AtomicUsize::new(0)),
+            direct: Arc::new(OnceLock::new()),
         };
         for _ in 0..9 {
             handle.command(0, 1_000).expect("within the budget");

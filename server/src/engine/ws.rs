@@ -155,40 +155,40 @@ async fn write_loop(
     bytes: Arc<AtomicUsize>,
     write_timeout: Duration,
 ) {
-    let mut closing = false;
     while let Some(first) = rx.recv().await {
+        let mut closing = false;
         // Frames already queued behind the first are fed too and flushed once: a burst (acks
-        // and broadcasts at once) costs one write, not one per frame.
-        let mut next = Some(first);
-        let mut fed = 0;
-        while let Some(out) = next.take() {
-            let msg = match out {
-                WsOut::Frame(frame) => {
-                    bytes.fetch_sub(frame_len(&frame), Ordering::Relaxed);
-                    match frame {
-                        Frame::Text(s) => match Utf8Bytes::try_from(s.into_bytes()) {
-                            Ok(t) => Some(WsMessage::Text(t)),
-                            Err(_) => None,
-                        },
-                        Frame::Binary(b) => Some(WsMessage::Binary(b)),
+        // and broadcasts at once) costs one write, not one per frame. The batch must make
+        // progress within `write_timeout`.
+        let batch = async {
+            let mut next = Some(first);
+            let mut fed = 0;
+            while let Some(out) = next.take() {
+                let frame = match out {
+                    WsOut::Frame(frame) => frame,
+                    WsOut::Close => {
+                        closing = true;
+                        break;
                     }
+                };
+                bytes.fetch_sub(frame_len(&frame), Ordering::Relaxed);
+                let msg = match frame {
+                    Frame::Text(s) => Utf8Bytes::try_from(s.into_bytes())
+                        .ok()
+                        .map(WsMessage::Text),
+                    Frame::Binary(b) => Some(WsMessage::Binary(b)),
+                };
+                if let Some(msg) = msg {
+                    sink.feed(msg).await?;
+                    fed += 1;
                 }
-                WsOut::Close => {
-                    closing = true;
-                    break;
+                if fed < WRITE_BATCH && !rx.is_empty() {
+                    next = rx.try_recv().ok();
                 }
-            };
-            if let Some(msg) = msg {
-                if !within(write_timeout, sink.feed(msg)).await {
-                    return;
-                }
-                fed += 1;
             }
-            if fed < WRITE_BATCH {
-                next = rx.try_recv().ok();
-            }
-        }
-        if !within(write_timeout, sink.flush()).await {
+            sink.flush().await
+        };
+        if !within(write_timeout, batch).await {
             return;
         }
         if closing {
