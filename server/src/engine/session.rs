@@ -151,9 +151,9 @@ pub struct SessionHandle<C> {
     /// Inputs sent and not yet handled by the task: while there are any, a broadcast takes
     /// the queue too, behind them (the order of what a session sends is kept).
     queued: Arc<AtomicUsize>,
-    /// The shortcut for broadcasts: the session's machine, set once the machine exists
-    /// (weak: the machine's own state holds handles).
-    direct: Arc<OnceLock<Weak<dyn DirectSend>>>,
+    /// The shortcut for broadcasts, commands and WebSocket frames: the session's machine,
+    /// set once the machine exists (weakly held: the machine's own state holds handles).
+    direct: Arc<OnceLock<Arc<dyn DirectSend<C>>>>,
 }
 
 impl<C> Clone for SessionHandle<C> {
@@ -179,8 +179,16 @@ enum Direct {
 }
 
 /// A session's machine as its handles reach it, without its task.
-trait DirectSend: Send + Sync {
+trait DirectSend<C>: Send + Sync {
+    /// Broadcast messages (the machine's events are left to the task: the broadcaster may
+    /// hold locks the protocol's event handling takes).
     fn prepared(&self, prepared: &Arc<[Prepared]>, volatile: bool) -> Direct;
+    /// A protocol command (events left to the task, as for broadcasts); given back if the
+    /// shortcut is not open.
+    fn command(&self, command: C) -> Result<(), C>;
+    /// A frame of the WebSocket `id`, handled with all its consequences (the reader task
+    /// holds no lock); given back if the shortcut is not open.
+    fn ws_frame(&self, id: u64, frame: Frame) -> Result<(), Frame>;
 }
 
 impl<C: Send + 'static> SessionHandle<C> {
@@ -217,6 +225,13 @@ impl<C: Send + 'static> SessionHandle<C> {
     /// the input queue's byte budget, as frames and broadcasts do; a full queue means the
     /// client does not keep up: the session is closed.
     pub fn command(&self, command: C, bytes: usize) -> Result<(), QueueError> {
+        let command = match self.direct.get() {
+            Some(direct) => match direct.command(command) {
+                Ok(()) => return Ok(()),
+                Err(command) => command,
+            },
+            None => command,
+        };
         let permit = match self.budget.clone().try_acquire_many_owned(permits(bytes)) {
             Ok(p) => p,
             Err(tokio::sync::TryAcquireError::Closed) => return Err(QueueError::Closed),
@@ -256,11 +271,9 @@ impl<C: Send + 'static> SessionHandle<C> {
         prepared: Arc<[Prepared]>,
         volatile: bool,
     ) -> Result<(), QueueError> {
-        if self.queued.load(Ordering::SeqCst) == 0 {
-            if let Some(direct) = self.direct.get().and_then(Weak::upgrade) {
-                if let Direct::Done = direct.prepared(&prepared, volatile) {
-                    return Ok(());
-                }
+        if let Some(direct) = self.direct.get() {
+            if let Direct::Done = direct.prepared(&prepared, volatile) {
+                return Ok(());
             }
         }
         let len: usize = prepared.iter().map(Prepared::byte_len).sum();
@@ -281,6 +294,26 @@ impl<C: Send + 'static> SessionHandle<C> {
             _permit: Some(permit),
         };
         self.try_input(input, volatile)
+    }
+
+    /// A frame read from the session's WebSocket `id`: handled at once by the reader if the
+    /// session is idle, else queued (waiting for room in the byte budget). An error means
+    /// the session is gone.
+    pub(crate) async fn ws_frame(&self, id: u64, frame: Frame) -> Result<(), EngineError> {
+        let frame = match self.direct.get() {
+            Some(direct) => match direct.ws_frame(id, frame) {
+                Ok(()) => return Ok(()),
+                Err(frame) => frame,
+            },
+            None => frame,
+        };
+        let permit = self.reserve(frame_len(&frame)).await?;
+        self.input(Input::WsFrame {
+            id,
+            frame,
+            _permit: permit,
+        })
+        .await
     }
 
     /// Waits for room for `len` bytes in the input queue's byte budget.
@@ -342,34 +375,56 @@ impl<P: Protocol> Shared<P> {
     }
 }
 
-impl<P: Protocol> DirectSend for Shared<P> {
-    fn prepared(&self, prepared: &Arc<[Prepared]>, volatile: bool) -> Direct {
-        // Contended: the task is working on this session; the queue keeps the order.
-        let mut core = match self.core.try_lock() {
+impl<P: Protocol> Shared<P> {
+    /// Runs `f` on the machine in the caller's task, if the session is on an attached
+    /// WebSocket, nothing is queued for it and its task is not working on it; then sends
+    /// the transmits and hands the events to the protocol (`events`) or leaves them to the
+    /// task. Wakes the task if it has work (events, a new deadline, a close).
+    fn direct<R>(
+        &self,
+        queued: &AtomicUsize,
+        events: bool,
+        f: impl FnOnce(&mut Core<P>, Instant) -> R,
+    ) -> Option<R> {
+        if queued.load(Ordering::SeqCst) != 0 {
+            return None;
+        }
+        let mut guard = match self.core.try_lock() {
             Ok(core) => core,
             Err(TryLockError::Poisoned(e)) => e.into_inner(),
-            Err(TryLockError::WouldBlock) => return Direct::Queue,
+            Err(TryLockError::WouldBlock) => return None,
         };
+        let core = &mut *guard;
         let session = core.machine.session();
         if session.is_closed() || session.transport() != Transport::WebSocket || core.ws.is_none() {
-            return Direct::Queue;
-        }
-        if volatile && !core.writable(&self.engine) {
-            tracing::trace!(sid = %self.sid, "volatile packet dropped");
-            return Direct::Done;
+            return None;
         }
         let now = self.engine.now();
-        for p in prepared.iter() {
-            if core.machine.send_prepared(now, p.clone()).is_err() {
+        let r = f(core, now);
+        let protocol = self.engine.protocol();
+        loop {
+            let mut progress = false;
+            if events {
+                while let Some(ev) = core
+                    .deferred
+                    .pop_front()
+                    .or_else(|| core.machine.poll_event())
+                {
+                    progress = true;
+                    protocol.on_event(&mut core.state, &mut core.machine, now, ev);
+                }
+            } else {
+                while let Some(ev) = core.machine.poll_event() {
+                    core.deferred.push_back(ev);
+                }
+            }
+            while let Some(t) = core.machine.poll_transmit() {
+                progress = true;
+                core.transmit(&self.engine, &self.sid, t, None);
+            }
+            if !progress {
                 break;
             }
-        }
-        let core = &mut *core;
-        while let Some(t) = core.machine.poll_transmit() {
-            core.transmit(&self.engine, &self.sid, t, None);
-        }
-        while let Some(ev) = core.machine.poll_event() {
-            core.deferred.push_back(ev);
         }
         if !core.deferred.is_empty()
             || core.machine.poll_timeout() != core.deadline
@@ -377,7 +432,69 @@ impl<P: Protocol> DirectSend for Shared<P> {
         {
             self.wake.notify_one();
         }
-        Direct::Done
+        Some(r)
+    }
+}
+
+/// The direct calls of a session's handles.
+struct DirectCalls<P: Protocol> {
+    shared: Weak<Shared<P>>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl<P: Protocol> DirectSend<P::Command> for DirectCalls<P> {
+    fn prepared(&self, prepared: &Arc<[Prepared]>, volatile: bool) -> Direct {
+        let Some(shared) = self.shared.upgrade() else {
+            return Direct::Queue;
+        };
+        let engine = &shared.engine;
+        let sid = &shared.sid;
+        let done = shared.direct(&self.queued, false, |core, now| {
+            if volatile && !core.writable(engine) {
+                tracing::trace!(%sid, "volatile packet dropped");
+                return;
+            }
+            for p in prepared.iter() {
+                if core.machine.send_prepared(now, p.clone()).is_err() {
+                    break;
+                }
+            }
+        });
+        match done {
+            Some(()) => Direct::Done,
+            None => Direct::Queue,
+        }
+    }
+
+    fn command(&self, command: P::Command) -> Result<(), P::Command> {
+        let Some(shared) = self.shared.upgrade() else {
+            return Err(command);
+        };
+        let mut command = Some(command);
+        let protocol = shared.engine.protocol();
+        shared.direct(&self.queued, false, |core, now| {
+            if let Some(c) = command.take() {
+                protocol.on_command(&mut core.state, &mut core.machine, now, c);
+            }
+        });
+        command.map_or(Ok(()), Err)
+    }
+
+    fn ws_frame(&self, id: u64, frame: Frame) -> Result<(), Frame> {
+        let Some(shared) = self.shared.upgrade() else {
+            return Err(frame);
+        };
+        let sid = &shared.sid;
+        let mut frame = Some(frame);
+        shared.direct(&self.queued, true, |core, now| {
+            let Some(frame) = frame.take() else { return };
+            if core.ws.as_ref().is_some_and(|(cur, _)| *cur == id) {
+                if let Err(e) = core.machine.handle_ws_frame(now, frame) {
+                    tracing::debug!(%sid, "bad frame: {e}");
+                }
+            }
+        });
+        frame.map_or(Ok(()), Err)
     }
 }
 
@@ -487,8 +604,11 @@ pub(crate) fn spawn<P: Protocol>(
         }),
         wake: Notify::new(),
     });
-    let direct: Weak<dyn DirectSend> = Arc::downgrade(&shared) as Weak<dyn DirectSend>;
-    let _ = handle.direct.set(direct);
+    let calls: Arc<dyn DirectSend<P::Command>> = Arc::new(DirectCalls {
+        shared: Arc::downgrade(&shared),
+        queued: handle.queued.clone(),
+    });
+    let _ = handle.direct.set(calls);
     let task = SessionTask {
         shared,
         handle: handle.clone(),

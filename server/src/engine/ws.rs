@@ -115,15 +115,7 @@ async fn run<P: Protocol>(engine: Arc<Engine<P>>, socket: WebSocket, target: Tar
                 Ok(WsMessage::Ping(_) | WsMessage::Pong(_)) => continue,
                 Ok(WsMessage::Close(_)) | Err(_) => break,
             };
-            let Ok(permit) = handle.reserve(frame_len(&frame)).await else {
-                break;
-            };
-            let input = Input::WsFrame {
-                id,
-                frame,
-                _permit: permit,
-            };
-            if handle.input(input).await.is_err() {
+            if handle.ws_frame(id, frame).await.is_err() {
                 break;
             }
         }
