@@ -122,8 +122,9 @@ pub(crate) enum Input<C> {
     },
     Close(CloseReason),
     /// A command of the protocol; the permit holds its bytes (see
-    /// [`SessionHandle::command`]).
-    Command(C, Option<OwnedSemaphorePermit>),
+    /// [`SessionHandle::command`]). Boxed: commands are the largest input, and every
+    /// session's queue allocates its first block of inputs up front.
+    Command(Box<C>, Option<OwnedSemaphorePermit>),
 }
 
 /// Why an input could not be queued for a session.
@@ -241,13 +242,13 @@ impl<C: Send + 'static> SessionHandle<C> {
                 return Err(QueueError::Full);
             }
         };
-        self.try_input(Input::Command(command, Some(permit)), false)
+        self.try_input(Input::Command(Box::new(command), Some(permit)), false)
     }
 
     /// Queues a command, waiting for room (for work that must not be lost, e.g. the outcome
     /// of a connect).
     pub async fn command_wait(&self, command: C) -> Result<(), QueueError> {
-        self.send(Input::Command(command, None))
+        self.send(Input::Command(Box::new(command), None))
             .await
             .map_err(|_| QueueError::Closed)
     }
@@ -836,7 +837,7 @@ impl<P: Protocol> SessionTask<P> {
                 shared
                     .engine
                     .protocol()
-                    .on_command(&mut core.state, &mut core.machine, now, c);
+                    .on_command(&mut core.state, &mut core.machine, now, *c);
             }
         }
     }
