@@ -173,6 +173,7 @@ impl Packet {
     /// Decodes the packet `part`, a sub-slice of `buf` (a whole frame, or one packet of a
     /// polling body), whose data shares `buf`. O(length of `part`): a body's packets are
     /// decoded without a [`Str`] for each.
+    #[inline]
     pub(crate) fn decode_part(buf: &Str, part: &str) -> Result<Packet, DecodeError> {
         // The type is one ASCII character in every valid packet: no UTF-8 decoding for it.
         let first = match part.as_bytes().first() {

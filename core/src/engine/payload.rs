@@ -59,8 +59,14 @@ pub struct Packets<'a> {
 fn find_separator(s: &str) -> Option<usize> {
     const SHORT: usize = 16;
     let bytes = s.as_bytes();
-    if let Some(at) = bytes.iter().take(SHORT).position(|&b| b == SEPARATOR as u8) {
-        return Some(at);
+    let head = &bytes[..bytes.len().min(SHORT)];
+    for (at, &b) in head.iter().enumerate() {
+        if b == SEPARATOR as u8 {
+            return Some(at);
+        }
+    }
+    if head.len() == bytes.len() {
+        return None;
     }
     // UTF-8 never has the ASCII separator inside a multi-byte character, so scanning bytes
     // and searching from the first char boundary past SHORT find the same separator.
