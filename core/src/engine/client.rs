@@ -21,8 +21,8 @@ use crate::engine::handshake::Handshake;
 use crate::engine::packet::{DecodeError, Frame, Message, Packet};
 use crate::engine::{payload, CloseReason, Transport};
 use crate::prelude::*;
+use crate::queue::Queue;
 use crate::{Instant, Str};
-use alloc::collections::VecDeque;
 use core::time::Duration;
 
 /// Client settings.
@@ -141,9 +141,9 @@ pub struct Session {
     get_in_flight: bool,
     post_in_flight: bool,
     /// Packets waiting for the transport (a `POST` in flight, or an upgrade under way).
-    write_buf: VecDeque<Packet>,
-    transmits: VecDeque<Transmit>,
-    events: VecDeque<Event>,
+    write_buf: Queue<Packet>,
+    transmits: Queue<Transmit>,
+    events: Queue<Event>,
     /// Heartbeat watchdog: closes if the server stays silent past this.
     ping_deadline: Option<Instant>,
 }
@@ -165,9 +165,9 @@ impl Session {
             probe: Probe::None,
             get_in_flight: false,
             post_in_flight: false,
-            write_buf: VecDeque::new(),
-            transmits: VecDeque::new(),
-            events: VecDeque::new(),
+            write_buf: Queue::default(),
+            transmits: Queue::default(),
+            events: Queue::default(),
             ping_deadline: None,
         };
         match transport {
@@ -433,7 +433,7 @@ impl Session {
         }
         match self.transport {
             Transport::WebSocket => {
-                for p in self.write_buf.drain(..) {
+                for p in self.write_buf.take_all() {
                     self.transmits.push_back(Transmit::Ws(p.encode_frame()));
                 }
             }
