@@ -292,8 +292,11 @@ impl Manager {
         let mut transports = self.transports.clone();
         if self.remember_upgrade && PRIOR_WEBSOCKET.load(Relaxed) {
             if let Some(i) = transports.iter().position(|t| *t == Transport::WebSocket) {
-                transports.remove(i);
-                transports.insert(0, Transport::WebSocket);
+                // Moved to the front, the others keeping their order; swaps rather than
+                // `remove` + `insert`, whose panic paths (with their messages) weigh more.
+                for j in (0..i).rev() {
+                    transports.swap(j, j + 1);
+                }
             }
         }
         self.client.config_mut().engine.transports = transports;
