@@ -399,10 +399,7 @@ pub fn parse_u64(raw: &str) -> Option<u64> {
     if t.is_empty() || (t.len() > 1 && t.starts_with('0')) {
         return None;
     }
-    t.bytes().try_fold(0u64, |n, c| {
-        let d = char::from(c).to_digit(10)?;
-        n.checked_mul(10)?.checked_add(u64::from(d))
-    })
+    crate::decimal::parse(t.as_bytes())
 }
 
 /// Appends `s` to `out` as a JSON string literal, quotes included.

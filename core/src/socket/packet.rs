@@ -298,10 +298,7 @@ fn digits_end(b: &[u8], mut i: usize) -> usize {
 
 /// The decimal number `b[start..end]` (ASCII digits), if it fits in a `u64`.
 fn parse_digits(b: &[u8], start: usize, end: usize) -> Option<u64> {
-    b.get(start..end)?.iter().try_fold(0u64, |n, &c| {
-        n.checked_mul(10)?
-            .checked_add(u64::from(c.checked_sub(b'0')?))
-    })
+    crate::decimal::parse(b.get(start..end)?)
 }
 
 /// The raw text of the first element of the JSON array `data`, if `data` is a non-empty
