@@ -58,9 +58,22 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// `s` without leading JSON whitespace (by bytes, as [`trim_ws`]).
+pub(crate) fn trim_start_ws(s: &str) -> &str {
+    s.get(skip_ws(s.as_bytes(), 0)..).unwrap_or_default()
+}
+
 /// `s` without leading and trailing JSON whitespace.
 fn trim_ws(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_ascii() && is_ws(c as u8))
+    // By bytes: JSON whitespace is ASCII, so both ends stay on character boundaries, and no
+    // UTF-8 decoding from either end (`str::trim_matches`) is needed.
+    let b = s.as_bytes();
+    let start = skip_ws(b, 0);
+    let mut end = b.len();
+    while end > start && b.get(end - 1).copied().is_some_and(is_ws) {
+        end -= 1;
+    }
+    s.get(start..end).unwrap_or_default()
 }
 
 /// Expects byte `c` at `i`; returns the index after it.

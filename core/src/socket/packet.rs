@@ -304,9 +304,8 @@ fn parse_digits(b: &[u8], start: usize, end: usize) -> Option<u64> {
 /// The raw text of the first element of the JSON array `data`, if `data` is a non-empty
 /// array. Assumes `data` has been validated; returns `None` rather than failing otherwise.
 fn first_element(data: &str) -> Option<&str> {
-    let t = data.trim_start_matches([' ', '\t', '\n', '\r']);
-    let inner = t.strip_prefix('[')?;
-    let inner = inner.trim_start_matches([' ', '\t', '\n', '\r']);
+    let t = json::trim_start_ws(data);
+    let inner = json::trim_start_ws(t.strip_prefix('[')?);
     if inner.starts_with(']') {
         return None;
     }
