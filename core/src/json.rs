@@ -421,29 +421,31 @@ pub fn write_string(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
     let mut lit_start = 0;
-    for (i, c) in s.char_indices() {
+    // By bytes: every character to escape is ASCII, and no byte of a multi-byte UTF-8
+    // character is (so each escape's position is a character boundary). No UTF-8 decoding.
+    for (i, &c) in s.as_bytes().iter().enumerate() {
         let short = match c {
-            '"' => "\\\"",
-            '\\' => "\\\\",
-            '\n' => "\\n",
-            '\r' => "\\r",
-            '\t' => "\\t",
-            '\u{8}' => "\\b",
-            '\u{c}' => "\\f",
-            c if c < ' ' => "",
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            c if c < b' ' => "",
             _ => continue,
         };
         out.push_str(s.get(lit_start..i).unwrap_or(""));
         if short.is_empty() {
             // Other control characters: `\u00XX`.
-            let n = c as usize;
+            let n = usize::from(c);
             out.push_str("\\u00");
             out.push(char::from(HEX[(n >> 4) & 0xf]));
             out.push(char::from(HEX[n & 0xf]));
         } else {
             out.push_str(short);
         }
-        lit_start = i + c.len_utf8();
+        lit_start = i + 1;
     }
     out.push_str(s.get(lit_start..).unwrap_or(""));
     out.push('"');
