@@ -30,12 +30,21 @@ impl Instant {
     }
 }
 
+/// `d` in whole milliseconds, `u64::MAX` if more. As `u64::try_from(d.as_millis())`, without
+/// its 128-bit arithmetic (a multiply call on wasm32).
+fn millis(d: Duration) -> u64 {
+    let secs = d.as_secs();
+    if secs > u64::MAX / 1000 {
+        return u64::MAX;
+    }
+    (secs * 1000).saturating_add(u64::from(d.subsec_millis()))
+}
+
 impl Add<Duration> for Instant {
     type Output = Instant;
 
     fn add(self, rhs: Duration) -> Instant {
-        let ms = u64::try_from(rhs.as_millis()).unwrap_or(u64::MAX);
-        Instant(self.0.saturating_add(ms))
+        Instant(self.0.saturating_add(millis(rhs)))
     }
 }
 
@@ -44,5 +53,28 @@ impl Sub<Instant> for Instant {
 
     fn sub(self, rhs: Instant) -> Duration {
         self.saturating_duration_since(rhs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn adding_durations_saturates_as_u128_millis_would() {
+        for d in [
+            Duration::ZERO,
+            Duration::from_nanos(999_999),
+            Duration::from_millis(1_500),
+            Duration::new(u64::MAX / 1000, 999_999_999),
+            Duration::new(u64::MAX / 1000 + 1, 0),
+            Duration::MAX,
+        ] {
+            let expected = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+            assert_eq!(millis(d), expected, "{d:?}");
+            assert_eq!(Instant(5) + d, Instant(5u64.saturating_add(expected)));
+        }
     }
 }

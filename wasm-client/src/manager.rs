@@ -267,9 +267,10 @@ impl Manager {
         let want = self.client.poll_timeout();
         if want != self.timer {
             self.timer = want;
-            let now = now();
+            let now = now().as_millis();
+            // In u64 milliseconds: `Duration::as_millis` is a u128 (128-bit arithmetic).
             self.out
-                .timer(want.map(|at| at.saturating_duration_since(now).as_millis() as u64));
+                .timer(want.map(|at| at.as_millis().saturating_sub(now)));
         }
         while let Some(e) = self.client.poll_event() {
             match e {

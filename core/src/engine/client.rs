@@ -385,7 +385,7 @@ impl Session {
     fn watchdog(&self) -> Duration {
         self.handshake
             .as_ref()
-            .map(|h| h.ping_interval + h.ping_timeout)
+            .map(|h| h.ping_interval.saturating_add(h.ping_timeout))
             .unwrap_or_default()
     }
 
