@@ -255,7 +255,8 @@ impl Session {
         if self.probe == Probe::Opening {
             self.probe = Probe::Sent;
             let ping = Packet::Ping(Str::from_static("probe"));
-            self.transmits.push_back(Transmit::Ws(ping.encode_frame()));
+            self.transmits
+                .push_back(Transmit::Ws(ping.encode_client_frame()));
         }
     }
 
@@ -434,7 +435,8 @@ impl Session {
         match self.transport {
             Transport::WebSocket => {
                 for p in self.write_buf.take_all() {
-                    self.transmits.push_back(Transmit::Ws(p.encode_frame()));
+                    self.transmits
+                        .push_back(Transmit::Ws(p.encode_client_frame()));
                 }
             }
             Transport::Polling => {
@@ -447,25 +449,25 @@ impl Session {
                     .as_ref()
                     .map_or(usize::MAX, |h| h.max_payload);
                 // Batch as many packets as fit in the server's maxPayload; always at least one.
-                let mut batch = Vec::new();
-                let mut size = 0usize;
+                // The body is built as the packets are measured (`payload::encode`'s format).
+                let mut body = String::new();
+                let mut count = 0usize;
                 while let Some(p) = self.write_buf.front() {
                     let mut text = String::new();
-                    p.encode_text_into(&mut text);
-                    let add = text.len() + usize::from(!batch.is_empty());
-                    if !batch.is_empty() && size + add > max {
+                    p.encode_client_text_into(&mut text);
+                    let add = text.len() + usize::from(count > 0);
+                    if count > 0 && body.len() + add > max {
                         break;
                     }
-                    size += add;
-                    if let Some(p) = self.write_buf.pop_front() {
-                        batch.push(p);
+                    if count > 0 {
+                        body.push(payload::SEPARATOR);
                     }
+                    body.push_str(&text);
+                    count += 1;
+                    self.write_buf.pop_front();
                 }
                 self.post_in_flight = true;
-                self.transmits.push_back(Transmit::PollPost {
-                    sid,
-                    body: payload::encode(&batch),
-                });
+                self.transmits.push_back(Transmit::PollPost { sid, body });
             }
         }
     }
@@ -477,7 +479,7 @@ impl Session {
         self.probe = Probe::None;
         self.transport = Transport::WebSocket;
         self.transmits
-            .push_back(Transmit::Ws(Packet::Upgrade.encode_frame()));
+            .push_back(Transmit::Ws(Packet::Upgrade.encode_client_frame()));
         self.events.push_back(Event::Upgraded);
         self.flush();
     }
