@@ -427,7 +427,7 @@ export class Manager extends Emitter {
         sent = true;
         const [j, a] = encode(res);
         // Refused if the namespace is gone meanwhile.
-        this._call('ack', nsp, id, j, ...pack(a));
+        this._call('emit', nsp, j, ...pack(a), 4, id); // flag::REPLY
       });
     }
     for (const fn of s._any.slice()) fn.apply(s, args);
@@ -627,8 +627,9 @@ export class Socket extends Emitter {
     const now = this.connected;
     const timeout = flags.timeout !== undefined ? flags.timeout : this._opts.ackTimeout;
     const withError = flags.withError || timeout !== undefined;
-    const id = this.io._call('emit', this.nsp, json, ...pack(att), !!ack,
-      ack && timeout !== undefined ? timeout : -1, !!flags.volatile);
+    // src/manager.rs's `flag`: 1 ACK, 2 VOLATILE.
+    const id = this.io._call('emit', this.nsp, json, ...pack(att), (ack ? 1 : 0) | (flags.volatile ? 2 : 0),
+      ack && timeout !== undefined ? timeout : -1);
     if (id < -1) {
       // The offline buffer is full (or the namespace was closed meanwhile).
       const error = new Error(id === -2 ? 'offline buffer full' : 'namespace is not active');

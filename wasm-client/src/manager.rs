@@ -43,7 +43,17 @@ pub mod input {
     pub const TIMER: u8 = 7;
 }
 
-/// Result codes of [`Manager::emit`] and [`Manager::ack`] (ack ids are never negative).
+/// Flags of [`Manager::emit`].
+pub mod flag {
+    /// Ask for an ack.
+    pub const ACK: u8 = 1;
+    /// Drop the event unless the namespace is connected now.
+    pub const VOLATILE: u8 = 2;
+    /// Not an event: the answer to one of the server's events (an ack).
+    pub const REPLY: u8 = 4;
+}
+
+/// Result codes of [`Manager::emit`] (ack ids are never negative).
 pub mod code {
     /// Done, with no ack id.
     pub const OK: f64 = -1.0;
@@ -146,47 +156,44 @@ impl Manager {
         self.client.set_reconnection(on);
     }
 
-    /// Emits `data` (a JSON array text, `["event", ...args]`, with placeholders for the
-    /// attachments: `att` cut into `lens`) on `nsp`, buffered while offline (dropped instead
-    /// if `volatile`). With `ack`, asks for an ack (timeout in ms, negative for the default)
-    /// and returns its id; else [`code::OK`]. [`code::BUFFER_FULL`] when the namespace's
-    /// offline buffer is full, [`code::INACTIVE`] when it is not active.
-    #[allow(clippy::too_many_arguments)] // one call per emit: the boundary takes plain values
+    /// Sends `data` (a JSON array text with placeholders for the attachments: `att` cut into
+    /// `lens`) on `nsp`, as `flags` say (see [`flag`]). An event (`["event", ...args]`) is
+    /// buffered while offline (dropped instead if [`flag::VOLATILE`]); with [`flag::ACK`] it
+    /// asks for an ack, `n` its timeout in ms (negative for the default), and the ack id is
+    /// returned, else [`code::OK`]; [`code::BUFFER_FULL`] when the namespace's offline buffer
+    /// is full, [`code::INACTIVE`] when it is not active. With [`flag::REPLY`], `data` (the
+    /// arguments) answers the server's event `n`: [`code::OK`], or [`code::INACTIVE`].
+    /// One export for both: each export costs its own glue on both sides of the boundary.
     pub fn emit(
         &mut self,
         nsp: &str,
         data: String,
         att: &[u8],
         lens: &[u32],
-        ack: bool,
-        timeout: f64,
-        volatile: bool,
+        flags: u8,
+        n: f64,
     ) -> f64 {
         let att = split(att, lens);
         let data = Str::from(data);
-        let now = now();
-        let t = (timeout >= 0.0).then(|| Duration::from_millis(timeout as u64));
         let c = &mut self.client;
-        code(match (ack, volatile) {
-            (true, false) => c.emit_with_ack(now, nsp, data, att, t).map(Some),
-            (true, true) => c
-                .emit_volatile_with_ack(now, nsp, data, att, t)
-                .map(|(id, _)| Some(id)),
-            (false, false) => c.emit(nsp, data, att).map(|_| None),
-            (false, true) => {
-                c.emit_volatile(nsp, data, att);
-                Ok(None)
-            }
-        })
-    }
-
-    /// Answers the server's event `id` on `nsp` (arguments as in [`Manager::emit`]):
-    /// [`code::OK`], or [`code::INACTIVE`].
-    pub fn ack(&mut self, nsp: &str, id: f64, data: String, att: &[u8], lens: &[u32]) -> f64 {
-        let r = self
-            .client
-            .ack(nsp, id as u64, Str::from(data), split(att, lens));
-        code(r.map(|_| None))
+        if flags & flag::REPLY != 0 {
+            return code(c.ack(nsp, n as u64, data, att).map(|_| None));
+        }
+        let now = now();
+        let t = (n >= 0.0).then(|| Duration::from_millis(n as u64));
+        code(
+            match (flags & flag::ACK != 0, flags & flag::VOLATILE != 0) {
+                (true, false) => c.emit_with_ack(now, nsp, data, att, t).map(Some),
+                (true, true) => c
+                    .emit_volatile_with_ack(now, nsp, data, att, t)
+                    .map(|(id, _)| Some(id)),
+                (false, false) => c.emit(nsp, data, att).map(|_| None),
+                (false, true) => {
+                    c.emit_volatile(nsp, data, att);
+                    Ok(None)
+                }
+            },
+        )
     }
 
     /// The state of `nsp`: 1 if connected, plus 2 if active (connected, connecting or
