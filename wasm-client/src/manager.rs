@@ -269,7 +269,7 @@ impl Manager {
                 // An upgrade probe: as engine.io-client, forget the last success until it works.
                 PRIOR_WEBSOCKET.store(false, Relaxed);
             }
-            self.out.transmit(self.client.generation(), t);
+            self.out.transmit(self.client.generation(), &t);
         }
         let want = self.client.poll_timeout();
         if want != self.timer {
@@ -288,7 +288,7 @@ impl Manager {
                 ),
                 _ => {}
             }
-            self.out.event(e);
+            self.out.event(&e);
         }
         self.out.take()
     }
