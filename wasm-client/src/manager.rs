@@ -77,16 +77,18 @@ pub struct Manager {
     out: Records,
 }
 
-/// Attachments passed as one buffer `data` and their lengths.
-fn split(data: &[u8], lens: &[u32]) -> Vec<Bytes> {
-    let mut rest = data;
-    lens.iter()
-        .map(|&n| {
-            let (a, b) = rest.split_at((n as usize).min(rest.len()));
-            rest = b;
-            Bytes::copy_from_slice(a)
-        })
-        .collect()
+/// Attachments passed as one buffer: each is its length (u32, little-endian) then its bytes.
+/// (One buffer rather than a second array of lengths: each typed array crossing the boundary
+/// costs its own conversion code in the wasm and in the glue.) A truncated buffer ends the
+/// list.
+fn split(mut rest: &[u8]) -> Vec<Bytes> {
+    let mut out = Vec::new();
+    while let Some((len, after)) = rest.split_first_chunk::<4>() {
+        let (a, b) = after.split_at((u32::from_le_bytes(*len) as usize).min(after.len()));
+        out.push(Bytes::copy_from_slice(a));
+        rest = b;
+    }
+    out
 }
 
 fn code(r: Result<Option<u64>, EmitError>) -> f64 {
@@ -156,24 +158,16 @@ impl Manager {
         self.client.set_reconnection(on);
     }
 
-    /// Sends `data` (a JSON array text with placeholders for the attachments: `att` cut into
-    /// `lens`) on `nsp`, as `flags` say (see [`flag`]). An event (`["event", ...args]`) is
+    /// Sends `data` (a JSON array text with placeholders for the attachments `att`, each its
+    /// length as a little-endian u32 then its bytes) on `nsp`, as `flags` say (see [`flag`]). An event (`["event", ...args]`) is
     /// buffered while offline (dropped instead if [`flag::VOLATILE`]); with [`flag::ACK`] it
     /// asks for an ack, `n` its timeout in ms (negative for the default), and the ack id is
     /// returned, else [`code::OK`]; [`code::BUFFER_FULL`] when the namespace's offline buffer
     /// is full, [`code::INACTIVE`] when it is not active. With [`flag::REPLY`], `data` (the
     /// arguments) answers the server's event `n`: [`code::OK`], or [`code::INACTIVE`].
     /// One export for both: each export costs its own glue on both sides of the boundary.
-    pub fn emit(
-        &mut self,
-        nsp: &str,
-        data: String,
-        att: &[u8],
-        lens: &[u32],
-        flags: u8,
-        n: f64,
-    ) -> f64 {
-        let att = split(att, lens);
+    pub fn emit(&mut self, nsp: &str, data: String, att: &[u8], flags: u8, n: f64) -> f64 {
+        let att = split(att);
         let data = Str::from(data);
         let c = &mut self.client;
         if flags & flag::REPLY != 0 {

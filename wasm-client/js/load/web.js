@@ -55,7 +55,7 @@ const QUERIES = {
 function queue(e, name, args) {
   if (name in QUERIES) return QUERIES[name](e, ...args);
   let id = -1;
-  if (name === 'emit' && args[4] & 1) {
+  if (name === 'emit' && args[3] & 1) {
     id = e._ids.get(args[0]) || 0;
     e._ids.set(args[0], id + 1);
   } else if (name === 'connect') e._active.add(args[0]);
