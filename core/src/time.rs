@@ -30,6 +30,14 @@ impl Instant {
     }
 }
 
+/// The earlier of two optional instants (`None`: no deadline).
+pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// `d` in whole milliseconds, `u64::MAX` if more. As `u64::try_from(d.as_millis())`, without
 /// its 128-bit arithmetic (a multiply call on wasm32).
 fn millis(d: Duration) -> u64 {
@@ -61,6 +69,16 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn earliest_of_two_deadlines() {
+        let (a, b) = (Some(Instant(1)), Some(Instant(2)));
+        assert_eq!(earliest(a, b), a);
+        assert_eq!(earliest(b, a), a);
+        assert_eq!(earliest(None, b), b);
+        assert_eq!(earliest(b, None), b);
+        assert_eq!(earliest(None, None), None);
+    }
 
     #[test]
     fn adding_durations_saturates_as_u128_millis_would() {
