@@ -98,8 +98,9 @@ pub enum Transmit {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
-    /// The handshake completed.
-    Open(Handshake),
+    /// The handshake completed; [`Session::handshake`] has it. (Not carried here: the event
+    /// would need a copy of what the session keeps.)
+    Open,
     /// The server sent a message.
     Message(Message),
     /// The session moved to WebSocket.
@@ -409,10 +410,10 @@ impl Session {
                     && self.config.transports.contains(&Transport::WebSocket)
                     && hs.upgrades.iter().any(|u| u == "websocket");
                 let sid = Str::from(hs.sid.as_str());
-                self.handshake = Some((*hs).clone());
+                self.handshake = Some(*hs);
                 self.state = State::Open;
                 self.ping_deadline = Some(now + self.watchdog());
-                self.events.push_back(Event::Open(*hs));
+                self.events.push_back(Event::Open);
                 if upgrade {
                     self.probe = Probe::Opening;
                     self.transmits

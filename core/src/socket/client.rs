@@ -691,7 +691,7 @@ impl Client {
                 return;
             };
             match event {
-                engine_client::Event::Open(_) => self.on_open(),
+                engine_client::Event::Open => self.on_open(),
                 engine_client::Event::Message(m) => self.on_message(now, m),
                 engine_client::Event::Upgraded => self.events.push_back(Event::Upgrade),
                 engine_client::Event::Ping => self.events.push_back(Event::Ping),
