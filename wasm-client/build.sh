@@ -41,10 +41,15 @@ for tool in wasm-opt esbuild; do
   fi
 done
 # The features are those of rustc's default wasm32 target (also read from the module's
-# target_features section).
-"$TOOLS/wasm-opt" -Oz --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
+# target_features section). --converge: -Oz again while it still shrinks the module.
+# --low-memory-unused: lets wasm-opt fold `x + C` (C < 1024) into a load's offset, valid if
+# addresses 0..1023 are never used — true here: rustc puts the 1 MB stack first, growing down
+# from 1 MB to 0, so only a call depth of over 1,047,552 bytes of stack would reach them (our
+# code does not recurse; the JSON scanner keeps its nesting in a bitset), and data and the
+# heap start at 1 MB. --strip-target-features: that section is for tools; engines ignore it.
+"$TOOLS/wasm-opt" -Oz --converge --low-memory-unused --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
   --enable-bulk-memory --enable-bulk-memory-opt --enable-reference-types --enable-multivalue \
-  --enable-call-indirect-overlong \
+  --enable-call-indirect-overlong --strip-target-features \
   "$GLUE/sockeye_wasm_bg.wasm" -o "$PKG/sockeye_wasm_bg.wasm"
 # The optimised module must still instantiate with its glue.
 (cd "$GLUE" && node --input-type=module -e "

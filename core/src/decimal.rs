@@ -18,6 +18,22 @@ pub fn push(out: &mut String, mut n: u64) {
     }
 }
 
+/// The value of the ASCII decimal digits `digits` (`Some(0)` if there are none); `None` if a
+/// byte is not a digit or the value does not fit in a `u64`. Leading zeros are the caller's
+/// business.
+pub fn parse(digits: &[u8]) -> Option<u64> {
+    let mut n = 0u64;
+    for &c in digits {
+        let d = c.wrapping_sub(b'0');
+        // A comparison, not `checked_mul`: on wasm32 that is a 128-bit multiply.
+        if d > 9 || n > u64::MAX / 10 {
+            return None;
+        }
+        n = (n * 10).checked_add(u64::from(d))?;
+    }
+    Some(n)
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
@@ -29,6 +45,26 @@ mod tests {
             let mut s = String::from("x");
             super::push(&mut s, n);
             assert_eq!(s, format!("x{n}"));
+            assert_eq!(super::parse(n.to_string().as_bytes()), Some(n));
         }
+    }
+
+    #[test]
+    fn parse_refuses_non_digits_and_overflow() {
+        assert_eq!(super::parse(b""), Some(0));
+        assert_eq!(super::parse(b"007"), Some(7));
+        for bad in [
+            "1a",
+            "-1",
+            "1.0",
+            " 1",
+            "/",
+            ":",
+            "18446744073709551616",
+            "99999999999999999999",
+        ] {
+            assert_eq!(super::parse(bad.as_bytes()), None, "{bad}");
+        }
+        assert_eq!(super::parse(b"18446744073709551615"), Some(u64::MAX));
     }
 }

@@ -58,9 +58,22 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// `s` without leading JSON whitespace (by bytes, as [`trim_ws`]).
+pub(crate) fn trim_start_ws(s: &str) -> &str {
+    s.get(skip_ws(s.as_bytes(), 0)..).unwrap_or_default()
+}
+
 /// `s` without leading and trailing JSON whitespace.
 fn trim_ws(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_ascii() && is_ws(c as u8))
+    // By bytes: JSON whitespace is ASCII, so both ends stay on character boundaries, and no
+    // UTF-8 decoding from either end (`str::trim_matches`) is needed.
+    let b = s.as_bytes();
+    let start = skip_ws(b, 0);
+    let mut end = b.len();
+    while end > start && b.get(end - 1).copied().is_some_and(is_ws) {
+        end -= 1;
+    }
+    s.get(start..end).unwrap_or_default()
 }
 
 /// Expects byte `c` at `i`; returns the index after it.
@@ -399,10 +412,7 @@ pub fn parse_u64(raw: &str) -> Option<u64> {
     if t.is_empty() || (t.len() > 1 && t.starts_with('0')) {
         return None;
     }
-    t.bytes().try_fold(0u64, |n, c| {
-        let d = char::from(c).to_digit(10)?;
-        n.checked_mul(10)?.checked_add(u64::from(d))
-    })
+    crate::decimal::parse(t.as_bytes())
 }
 
 /// Appends `s` to `out` as a JSON string literal, quotes included.
@@ -411,29 +421,31 @@ pub fn write_string(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
     let mut lit_start = 0;
-    for (i, c) in s.char_indices() {
+    // By bytes: every character to escape is ASCII, and no byte of a multi-byte UTF-8
+    // character is (so each escape's position is a character boundary). No UTF-8 decoding.
+    for (i, &c) in s.as_bytes().iter().enumerate() {
         let short = match c {
-            '"' => "\\\"",
-            '\\' => "\\\\",
-            '\n' => "\\n",
-            '\r' => "\\r",
-            '\t' => "\\t",
-            '\u{8}' => "\\b",
-            '\u{c}' => "\\f",
-            c if c < ' ' => "",
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            c if c < b' ' => "",
             _ => continue,
         };
         out.push_str(s.get(lit_start..i).unwrap_or(""));
         if short.is_empty() {
             // Other control characters: `\u00XX`.
-            let n = c as usize;
+            let n = usize::from(c);
             out.push_str("\\u00");
             out.push(char::from(HEX[(n >> 4) & 0xf]));
             out.push(char::from(HEX[n & 0xf]));
         } else {
             out.push_str(short);
         }
-        lit_start = i + c.len_utf8();
+        lit_start = i + 1;
     }
     out.push_str(s.get(lit_start..).unwrap_or(""));
     out.push('"');

@@ -67,6 +67,7 @@ pub mod decimal;
 pub mod engine;
 pub mod json;
 mod prelude;
+mod queue;
 pub mod socket;
 mod str;
 mod time;

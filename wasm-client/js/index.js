@@ -49,12 +49,13 @@ function transportError(message, description) {
 /** Surfaces an error to the page without unwinding through the caller. */
 const report = (e) => setTimeout(() => { throw e; });
 
-/** Attachments as the wasm takes them: one buffer and the lengths to cut it into. */
+/** Attachments as the wasm takes them: one buffer, each its length (u32 LE) then its bytes. */
 function pack(att) {
-  const all = new Uint8Array(att.reduce((n, a) => n + a.length, 0));
+  const all = new Uint8Array(att.reduce((n, a) => n + 4 + a.length, 0));
+  const view = new DataView(all.buffer);
   let at = 0;
-  for (const a of att) { all.set(a, at); at += a.length; }
-  return [all, new Uint32Array(att.map((a) => a.length))];
+  for (const a of att) { view.setUint32(at, a.length, true); all.set(a, at + 4); at += 4 + a.length; }
+  return all;
 }
 
 // The records of `Engine.drain()` (wasm-client/src/records.rs), by tag: the kinds of their
@@ -427,7 +428,7 @@ export class Manager extends Emitter {
         sent = true;
         const [j, a] = encode(res);
         // Refused if the namespace is gone meanwhile.
-        this._call('ack', nsp, id, j, ...pack(a));
+        this._call('emit', nsp, j, pack(a), 4, id); // flag::REPLY
       });
     }
     for (const fn of s._any.slice()) fn.apply(s, args);
@@ -627,8 +628,9 @@ export class Socket extends Emitter {
     const now = this.connected;
     const timeout = flags.timeout !== undefined ? flags.timeout : this._opts.ackTimeout;
     const withError = flags.withError || timeout !== undefined;
-    const id = this.io._call('emit', this.nsp, json, ...pack(att), !!ack,
-      ack && timeout !== undefined ? timeout : -1, !!flags.volatile);
+    // src/manager.rs's `flag`: 1 ACK, 2 VOLATILE.
+    const id = this.io._call('emit', this.nsp, json, pack(att), (ack ? 1 : 0) | (flags.volatile ? 2 : 0),
+      ack && timeout !== undefined ? timeout : -1);
     if (id < -1) {
       // The offline buffer is full (or the namespace was closed meanwhile).
       const error = new Error(id === -2 ? 'offline buffer full' : 'namespace is not active');

@@ -43,7 +43,17 @@ pub mod input {
     pub const TIMER: u8 = 7;
 }
 
-/// Result codes of [`Manager::emit`] and [`Manager::ack`] (ack ids are never negative).
+/// Flags of [`Manager::emit`].
+pub mod flag {
+    /// Ask for an ack.
+    pub const ACK: u8 = 1;
+    /// Drop the event unless the namespace is connected now.
+    pub const VOLATILE: u8 = 2;
+    /// Not an event: the answer to one of the server's events (an ack).
+    pub const REPLY: u8 = 4;
+}
+
+/// Result codes of [`Manager::emit`] (ack ids are never negative).
 pub mod code {
     /// Done, with no ack id.
     pub const OK: f64 = -1.0;
@@ -67,16 +77,18 @@ pub struct Manager {
     out: Records,
 }
 
-/// Attachments passed as one buffer `data` and their lengths.
-fn split(data: &[u8], lens: &[u32]) -> Vec<Bytes> {
-    let mut rest = data;
-    lens.iter()
-        .map(|&n| {
-            let (a, b) = rest.split_at((n as usize).min(rest.len()));
-            rest = b;
-            Bytes::copy_from_slice(a)
-        })
-        .collect()
+/// Attachments passed as one buffer: each is its length (u32, little-endian) then its bytes.
+/// (One buffer rather than a second array of lengths: each typed array crossing the boundary
+/// costs its own conversion code in the wasm and in the glue.) A truncated buffer ends the
+/// list.
+fn split(mut rest: &[u8]) -> Vec<Bytes> {
+    let mut out = Vec::new();
+    while let Some((len, after)) = rest.split_first_chunk::<4>() {
+        let (a, b) = after.split_at((u32::from_le_bytes(*len) as usize).min(after.len()));
+        out.push(Bytes::copy_from_slice(a));
+        rest = b;
+    }
+    out
 }
 
 fn code(r: Result<Option<u64>, EmitError>) -> f64 {
@@ -146,47 +158,36 @@ impl Manager {
         self.client.set_reconnection(on);
     }
 
-    /// Emits `data` (a JSON array text, `["event", ...args]`, with placeholders for the
-    /// attachments: `att` cut into `lens`) on `nsp`, buffered while offline (dropped instead
-    /// if `volatile`). With `ack`, asks for an ack (timeout in ms, negative for the default)
-    /// and returns its id; else [`code::OK`]. [`code::BUFFER_FULL`] when the namespace's
-    /// offline buffer is full, [`code::INACTIVE`] when it is not active.
-    #[allow(clippy::too_many_arguments)] // one call per emit: the boundary takes plain values
-    pub fn emit(
-        &mut self,
-        nsp: &str,
-        data: String,
-        att: &[u8],
-        lens: &[u32],
-        ack: bool,
-        timeout: f64,
-        volatile: bool,
-    ) -> f64 {
-        let att = split(att, lens);
+    /// Sends `data` (a JSON array text with placeholders for the attachments `att`, each its
+    /// length as a little-endian u32 then its bytes) on `nsp`, as `flags` say (see [`flag`]). An event (`["event", ...args]`) is
+    /// buffered while offline (dropped instead if [`flag::VOLATILE`]); with [`flag::ACK`] it
+    /// asks for an ack, `n` its timeout in ms (negative for the default), and the ack id is
+    /// returned, else [`code::OK`]; [`code::BUFFER_FULL`] when the namespace's offline buffer
+    /// is full, [`code::INACTIVE`] when it is not active. With [`flag::REPLY`], `data` (the
+    /// arguments) answers the server's event `n`: [`code::OK`], or [`code::INACTIVE`].
+    /// One export for both: each export costs its own glue on both sides of the boundary.
+    pub fn emit(&mut self, nsp: &str, data: String, att: &[u8], flags: u8, n: f64) -> f64 {
+        let att = split(att);
         let data = Str::from(data);
-        let now = now();
-        let t = (timeout >= 0.0).then(|| Duration::from_millis(timeout as u64));
         let c = &mut self.client;
-        code(match (ack, volatile) {
-            (true, false) => c.emit_with_ack(now, nsp, data, att, t).map(Some),
-            (true, true) => c
-                .emit_volatile_with_ack(now, nsp, data, att, t)
-                .map(|(id, _)| Some(id)),
-            (false, false) => c.emit(nsp, data, att).map(|_| None),
-            (false, true) => {
-                c.emit_volatile(nsp, data, att);
-                Ok(None)
-            }
-        })
-    }
-
-    /// Answers the server's event `id` on `nsp` (arguments as in [`Manager::emit`]):
-    /// [`code::OK`], or [`code::INACTIVE`].
-    pub fn ack(&mut self, nsp: &str, id: f64, data: String, att: &[u8], lens: &[u32]) -> f64 {
-        let r = self
-            .client
-            .ack(nsp, id as u64, Str::from(data), split(att, lens));
-        code(r.map(|_| None))
+        if flags & flag::REPLY != 0 {
+            return code(c.ack(nsp, n as u64, data, att).map(|_| None));
+        }
+        let now = now();
+        let t = (n >= 0.0).then(|| Duration::from_millis(n as u64));
+        code(
+            match (flags & flag::ACK != 0, flags & flag::VOLATILE != 0) {
+                (true, false) => c.emit_with_ack(now, nsp, data, att, t).map(Some),
+                (true, true) => c
+                    .emit_volatile_with_ack(now, nsp, data, att, t)
+                    .map(|(id, _)| Some(id)),
+                (false, false) => c.emit(nsp, data, att).map(|_| None),
+                (false, true) => {
+                    c.emit_volatile(nsp, data, att);
+                    Ok(None)
+                }
+            },
+        )
     }
 
     /// The state of `nsp`: 1 if connected, plus 2 if active (connected, connecting or
@@ -262,14 +263,15 @@ impl Manager {
                 // An upgrade probe: as engine.io-client, forget the last success until it works.
                 PRIOR_WEBSOCKET.store(false, Relaxed);
             }
-            self.out.transmit(self.client.generation(), t);
+            self.out.transmit(self.client.generation(), &t);
         }
         let want = self.client.poll_timeout();
         if want != self.timer {
             self.timer = want;
-            let now = now();
+            let now = now().as_millis();
+            // In u64 milliseconds: `Duration::as_millis` is a u128 (128-bit arithmetic).
             self.out
-                .timer(want.map(|at| at.saturating_duration_since(now).as_millis() as u64));
+                .timer(want.map(|at| at.as_millis().saturating_sub(now)));
         }
         while let Some(e) = self.client.poll_event() {
             match e {
@@ -280,7 +282,7 @@ impl Manager {
                 ),
                 _ => {}
             }
-            self.out.event(e);
+            self.out.event(&e);
         }
         self.out.take()
     }
@@ -292,8 +294,11 @@ impl Manager {
         let mut transports = self.transports.clone();
         if self.remember_upgrade && PRIOR_WEBSOCKET.load(Relaxed) {
             if let Some(i) = transports.iter().position(|t| *t == Transport::WebSocket) {
-                transports.remove(i);
-                transports.insert(0, Transport::WebSocket);
+                // Moved to the front, the others keeping their order; swaps rather than
+                // `remove` + `insert`, whose panic paths (with their messages) weigh more.
+                for j in (0..i).rev() {
+                    transports.swap(j, j + 1);
+                }
             }
         }
         self.client.config_mut().engine.transports = transports;

@@ -55,20 +55,14 @@ fn millis(opts: &[f64], key: Opt) -> Option<Duration> {
 /// socket.io-client's default.
 pub fn client_config(opts: &[f64]) -> Config {
     let mut config = Config::default();
-    let transports: Vec<Transport> = opts
-        .get(Opt::Transports as usize..)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|&t| {
-            if t == 0.0 {
-                Some(Transport::Polling)
-            } else if t == 1.0 {
-                Some(Transport::WebSocket)
-            } else {
-                None
-            }
-        })
-        .collect();
+    let mut transports = Vec::new();
+    for &t in opts.get(Opt::Transports as usize..).unwrap_or_default() {
+        if t == 0.0 {
+            transports.push(Transport::Polling);
+        } else if t == 1.0 {
+            transports.push(Transport::WebSocket);
+        }
+    }
     if !transports.is_empty() {
         config.engine = EngineConfig::with_transports(&transports);
     }

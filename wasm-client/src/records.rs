@@ -78,16 +78,16 @@ impl Records {
     }
 
     /// A transmit of session generation `generation`.
-    pub fn transmit(&mut self, generation: u64, t: Transmit) {
+    pub fn transmit(&mut self, generation: u64, t: &Transmit) {
         let g = generation as f64;
         match t {
-            Transmit::PollGet { sid } => self.tag(0).n(g).s(or_empty(&sid)),
+            Transmit::PollGet { sid } => self.tag(0).n(g).s(or_empty(sid)),
             Transmit::PollPost { sid, body } => {
                 self.tag(1).n(g).s(sid.as_bytes()).s(body.as_bytes())
             }
-            Transmit::WsOpen { sid } => self.tag(2).n(g).s(or_empty(&sid)),
+            Transmit::WsOpen { sid } => self.tag(2).n(g).s(or_empty(sid)),
             Transmit::Ws(Frame::Text(t)) => self.tag(3).s(t.as_bytes()),
-            Transmit::Ws(Frame::Binary(b)) => self.tag(4).s(&b),
+            Transmit::Ws(Frame::Binary(b)) => self.tag(4).s(b),
             Transmit::CloseWs => self.tag(5),
             _ => self,
         };
@@ -98,14 +98,15 @@ impl Records {
         self.tag(6).n(delay.map_or(-1.0, |d| d as f64));
     }
 
-    /// An event.
-    pub fn event(&mut self, e: Event) {
+    /// An event. By reference: the caller drops it whole (one `drop_in_place::<Event>`, not
+    /// each arm dropping the fields it moved out).
+    pub fn event(&mut self, e: &Event) {
         match e {
             Event::Open => self.tag(7),
             Event::Ping => self.tag(8),
             Event::Upgrade => self.tag(9),
             Event::Close(reason) => self.tag(10).s(reason.as_str().as_bytes()),
-            Event::OpenFailed(error) => self.tag(11).s(open_error(&error).as_bytes()),
+            Event::OpenFailed(error) => self.tag(11).s(open_error(error).as_bytes()),
             Event::Connect {
                 nsp,
                 sid,
@@ -114,12 +115,12 @@ impl Records {
                 .tag(12)
                 .s(nsp.as_bytes())
                 .s(sid.as_bytes())
-                .n(f64::from(u8::from(recovered))),
+                .n(f64::from(u8::from(*recovered))),
             Event::ConnectError { nsp, error } => {
                 self.tag(13).s(nsp.as_bytes());
-                match &error {
+                match error {
                     ConnectError::Server(raw) => self.n(1.0).s(raw.as_bytes()),
-                    _ => self.n(0.0).s(open_error(&error).as_bytes()),
+                    _ => self.n(0.0).s(open_error(error).as_bytes()),
                 }
             }
             Event::Disconnect { nsp, reason } => {
@@ -134,7 +135,7 @@ impl Records {
                 .tag(15)
                 .s(nsp.as_bytes())
                 .s(data.as_bytes())
-                .b(&attachments)
+                .b(attachments)
                 .n(id.map_or(-1.0, |id| id as f64)),
             Event::Ack {
                 nsp,
@@ -144,14 +145,14 @@ impl Records {
             } => self
                 .tag(16)
                 .s(nsp.as_bytes())
-                .n(id as f64)
+                .n(*id as f64)
                 .s(data.as_bytes())
-                .b(&attachments),
+                .b(attachments),
             Event::AckFailed { nsp, id, reason } => self
                 .tag(17)
                 .s(nsp.as_bytes())
-                .n(id as f64)
-                .n(f64::from(u8::from(reason == AckFailure::Timeout))),
+                .n(*id as f64)
+                .n(f64::from(u8::from(*reason == AckFailure::Timeout))),
             Event::Sent {
                 nsp,
                 data,
@@ -160,9 +161,9 @@ impl Records {
                 .tag(18)
                 .s(nsp.as_bytes())
                 .s(data.as_bytes())
-                .b(&attachments),
-            Event::ReconnectAttempt(n) => self.tag(19).n(f64::from(n)),
-            Event::Reconnect(n) => self.tag(20).n(f64::from(n)),
+                .b(attachments),
+            Event::ReconnectAttempt(n) => self.tag(19).n(f64::from(*n)),
+            Event::Reconnect(n) => self.tag(20).n(f64::from(*n)),
             Event::ReconnectError => self.tag(21),
             Event::ReconnectFailed => self.tag(22),
             Event::AuthRequest { nsp } => self.tag(23).s(nsp.as_bytes()),

@@ -5,7 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use sockeye_core::engine::Transport;
-use sockeye_wasm::manager::{code, input};
+use sockeye_wasm::manager::{code, flag, input};
 use sockeye_wasm::Manager;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -108,14 +108,14 @@ fn failed_handshake_gives_connect_error() {
     // Offline, an emit is buffered: an ack id, then refusal once the buffer is full.
     let mut ids = Vec::new();
     for _ in 0..1024 {
-        ids.push(m.emit("/", r#"["e"]"#.into(), &[], &[], true, -1.0, false));
+        ids.push(m.emit("/", r#"["e"]"#.into(), &[], flag::ACK, -1.0));
     }
     assert_eq!(ids[0], 0.0);
     assert_eq!(ids[1023], 1023.0);
-    let full = m.emit("/", r#"["e"]"#.into(), &[], &[], false, -1.0, false);
+    let full = m.emit("/", r#"["e"]"#.into(), &[], 0, -1.0);
     assert_eq!(full, code::BUFFER_FULL);
     assert_eq!(
-        m.emit("/other", r#"["e"]"#.into(), &[], &[], false, -1.0, false),
+        m.emit("/other", r#"["e"]"#.into(), &[], 0, -1.0),
         code::INACTIVE
     );
 }
@@ -167,14 +167,20 @@ fn websocket_session_through_records() {
         )]
     );
     let json = r#"["up",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#;
-    let id = m.emit("/", json.into(), &[9, 8, 7], &[1, 2], true, -1.0, false);
+    let id = m.emit(
+        "/",
+        json.into(),
+        &[1, 0, 0, 0, 9, 2, 0, 0, 0, 8, 7],
+        flag::ACK,
+        -1.0,
+    );
     assert_eq!(id, 0.0);
     let recs = records(&m.drain());
     assert_eq!(recs[0], (3, vec![s(&format!("452-0{json}"))]));
     assert_eq!(recs[1].0, 4);
     assert_eq!(recs[2].0, 4);
     assert_eq!(
-        m.ack("/", 5.0, "[1]".into(), &[], &[]),
+        m.emit("/", "[1]".into(), &[], flag::REPLY, 5.0),
         code::OK,
         "the server's event answered"
     );

@@ -21,8 +21,8 @@ use crate::engine::handshake::Handshake;
 use crate::engine::packet::{DecodeError, Frame, Message, Packet};
 use crate::engine::{payload, CloseReason, Transport};
 use crate::prelude::*;
+use crate::queue::Queue;
 use crate::{Instant, Str};
-use alloc::collections::VecDeque;
 use core::time::Duration;
 
 /// Client settings.
@@ -98,8 +98,9 @@ pub enum Transmit {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
-    /// The handshake completed.
-    Open(Handshake),
+    /// The handshake completed; [`Session::handshake`] has it. (Not carried here: the event
+    /// would need a copy of what the session keeps.)
+    Open,
     /// The server sent a message.
     Message(Message),
     /// The session moved to WebSocket.
@@ -130,6 +131,16 @@ enum Probe {
     Pausing,
 }
 
+/// [`payload::decode`] of a body the server sent, as a plain loop: the same result, in about
+/// 250 fewer bytes (gzipped) of wasm client than collecting the packets' `Result`s.
+fn decode_body(body: &Str) -> Result<Vec<Packet>, DecodeError> {
+    let mut packets = Vec::new();
+    for p in payload::packets(body, usize::MAX)? {
+        packets.push(p?);
+    }
+    Ok(packets)
+}
+
 /// One Engine.IO session, client side.
 #[derive(Debug)]
 pub struct Session {
@@ -141,9 +152,9 @@ pub struct Session {
     get_in_flight: bool,
     post_in_flight: bool,
     /// Packets waiting for the transport (a `POST` in flight, or an upgrade under way).
-    write_buf: VecDeque<Packet>,
-    transmits: VecDeque<Transmit>,
-    events: VecDeque<Event>,
+    write_buf: Queue<Packet>,
+    transmits: Queue<Transmit>,
+    events: Queue<Event>,
     /// Heartbeat watchdog: closes if the server stays silent past this.
     ping_deadline: Option<Instant>,
 }
@@ -165,9 +176,9 @@ impl Session {
             probe: Probe::None,
             get_in_flight: false,
             post_in_flight: false,
-            write_buf: VecDeque::new(),
-            transmits: VecDeque::new(),
-            events: VecDeque::new(),
+            write_buf: Queue::default(),
+            transmits: Queue::default(),
+            events: Queue::default(),
             ping_deadline: None,
         };
         match transport {
@@ -212,8 +223,9 @@ impl Session {
         if self.is_closed() {
             return Ok(());
         }
-        // The server's maxPayload binds what it accepts, not what it sends.
-        let packets = match payload::decode(body, usize::MAX) {
+        // The server's maxPayload binds what it accepts, not what it sends. The whole body
+        // is decoded before any packet is handled: a bad packet drops the lot.
+        let packets = match decode_body(&body) {
             Ok(p) => p,
             Err(e) => {
                 self.close_with(CloseReason::ParseError, false);
@@ -255,7 +267,8 @@ impl Session {
         if self.probe == Probe::Opening {
             self.probe = Probe::Sent;
             let ping = Packet::Ping(Str::from_static("probe"));
-            self.transmits.push_back(Transmit::Ws(ping.encode_frame()));
+            self.transmits
+                .push_back(Transmit::Ws(ping.encode_client_frame()));
         }
     }
 
@@ -385,7 +398,7 @@ impl Session {
     fn watchdog(&self) -> Duration {
         self.handshake
             .as_ref()
-            .map(|h| h.ping_interval + h.ping_timeout)
+            .map(|h| h.ping_interval.saturating_add(h.ping_timeout))
             .unwrap_or_default()
     }
 
@@ -397,10 +410,10 @@ impl Session {
                     && self.config.transports.contains(&Transport::WebSocket)
                     && hs.upgrades.iter().any(|u| u == "websocket");
                 let sid = Str::from(hs.sid.as_str());
-                self.handshake = Some((*hs).clone());
+                self.handshake = Some(*hs);
                 self.state = State::Open;
                 self.ping_deadline = Some(now + self.watchdog());
-                self.events.push_back(Event::Open(*hs));
+                self.events.push_back(Event::Open);
                 if upgrade {
                     self.probe = Probe::Opening;
                     self.transmits
@@ -433,8 +446,9 @@ impl Session {
         }
         match self.transport {
             Transport::WebSocket => {
-                for p in self.write_buf.drain(..) {
-                    self.transmits.push_back(Transmit::Ws(p.encode_frame()));
+                for p in self.write_buf.take_all() {
+                    self.transmits
+                        .push_back(Transmit::Ws(p.encode_client_frame()));
                 }
             }
             Transport::Polling => {
@@ -447,25 +461,25 @@ impl Session {
                     .as_ref()
                     .map_or(usize::MAX, |h| h.max_payload);
                 // Batch as many packets as fit in the server's maxPayload; always at least one.
-                let mut batch = Vec::new();
-                let mut size = 0usize;
+                // The body is built as the packets are measured (`payload::encode`'s format).
+                let mut body = String::new();
+                let mut count = 0usize;
                 while let Some(p) = self.write_buf.front() {
                     let mut text = String::new();
-                    p.encode_text_into(&mut text);
-                    let add = text.len() + usize::from(!batch.is_empty());
-                    if !batch.is_empty() && size + add > max {
+                    p.encode_client_text_into(&mut text);
+                    let add = text.len() + usize::from(count > 0);
+                    if count > 0 && body.len() + add > max {
                         break;
                     }
-                    size += add;
-                    if let Some(p) = self.write_buf.pop_front() {
-                        batch.push(p);
+                    if count > 0 {
+                        body.push(payload::SEPARATOR);
                     }
+                    body.push_str(&text);
+                    count += 1;
+                    self.write_buf.pop_front();
                 }
                 self.post_in_flight = true;
-                self.transmits.push_back(Transmit::PollPost {
-                    sid,
-                    body: payload::encode(&batch),
-                });
+                self.transmits.push_back(Transmit::PollPost { sid, body });
             }
         }
     }
@@ -477,7 +491,7 @@ impl Session {
         self.probe = Probe::None;
         self.transport = Transport::WebSocket;
         self.transmits
-            .push_back(Transmit::Ws(Packet::Upgrade.encode_frame()));
+            .push_back(Transmit::Ws(Packet::Upgrade.encode_client_frame()));
         self.events.push_back(Event::Upgraded);
         self.flush();
     }

@@ -71,7 +71,8 @@ fn find_separator(s: &str) -> Option<usize> {
     // UTF-8 never has the ASCII separator inside a multi-byte character, so scanning bytes
     // and searching from the first char boundary past SHORT find the same separator.
     let from = (SHORT..s.len()).find(|&i| s.is_char_boundary(i))?;
-    s[from..].find(SEPARATOR).map(|at| from + at)
+    // `get`, not indexing: no slicing panic (and its message formatting) in the wasm client.
+    s.get(from..)?.find(SEPARATOR).map(|at| from + at)
 }
 
 impl Iterator for Packets<'_> {
@@ -81,9 +82,10 @@ impl Iterator for Packets<'_> {
         let rest = self.rest?;
         // Each part is a sub-slice of the body, so text messages share its buffer. An empty
         // part (a leading, trailing or doubled separator) is an empty packet, an error. The
-        // separator is ASCII: both sides of it lie on character boundaries.
-        let (part, after) = match find_separator(rest) {
-            Some(at) => (&rest[..at], Some(&rest[at + 1..])),
+        // separator is ASCII: both sides of it lie on character boundaries, so the checked
+        // split always succeeds (and, unlike indexing, brings no slicing panic into the wasm).
+        let (part, after) = match find_separator(rest).and_then(|at| rest.split_at_checked(at)) {
+            Some((part, sep_and_after)) => (part, sep_and_after.get(1..)),
             None => (rest, None),
         };
         let packet = Packet::decode_part(self.body, part);

@@ -19,13 +19,14 @@ use crate::engine::packet::{DecodeError, Frame, Message};
 use crate::engine::CloseReason;
 use crate::json;
 use crate::prelude::*;
+use crate::queue::Queue;
 use crate::socket::acks::Acks;
 use crate::socket::backoff::Backoff;
 use crate::socket::packet::{Packet, PacketType};
 use crate::socket::parser::{self, Decoder, DEFAULT_MAX_ATTACHMENTS};
+use crate::time::earliest;
 use crate::vec_map::VecMap;
 use crate::{Instant, Str};
-use alloc::collections::VecDeque;
 use bytes::Bytes;
 use core::time::Duration;
 
@@ -267,7 +268,7 @@ struct Namespace {
     /// Ask the application for auth before every CONNECT ([`Event::AuthRequest`]).
     auth_on_demand: bool,
     acks: Acks,
-    buffer: VecDeque<Packet>,
+    buffer: Vec<Packet>,
 }
 
 /// A Socket.IO client connection (the manager plus its namespace sockets).
@@ -285,8 +286,8 @@ pub struct Client {
     reconnecting: bool,
     reconnect_at: Option<Instant>,
     connect_deadline: Option<Instant>,
-    transmits: VecDeque<engine_client::Transmit>,
-    events: VecDeque<Event>,
+    transmits: Queue<engine_client::Transmit>,
+    events: Queue<Event>,
 }
 
 impl Client {
@@ -306,8 +307,8 @@ impl Client {
             reconnecting: false,
             reconnect_at: None,
             connect_deadline: None,
-            transmits: VecDeque::new(),
-            events: VecDeque::new(),
+            transmits: Queue::default(),
+            events: Queue::default(),
         }
     }
 
@@ -373,7 +374,7 @@ impl Client {
                 connect_sent: false,
                 auth_on_demand: on_demand,
                 acks: Acks::default(),
-                buffer: VecDeque::new(),
+                buffer: Vec::new(),
             },
         );
         if self.engine.is_none() && !self.reconnecting {
@@ -594,20 +595,13 @@ impl Client {
     /// The next deadline: the engine's heartbeat, the handshake timeout, the reconnection
     /// delay, or the earliest ack timeout.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let acks = self
-            .namespaces
-            .values()
-            .filter_map(|n| n.acks.next_deadline())
-            .min();
-        [
-            self.engine.as_ref().and_then(Session::poll_timeout),
-            self.connect_deadline,
-            self.reconnect_at,
-            acks,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        // Folded by hand rather than with iterator adapters: less code in the wasm client.
+        let mut next = earliest(self.connect_deadline, self.reconnect_at);
+        next = earliest(next, self.engine.as_ref().and_then(Session::poll_timeout));
+        for ns in self.namespaces.values() {
+            next = earliest(next, ns.acks.next_deadline());
+        }
+        next
     }
 
     /// Fires the timers due at `now`.
@@ -697,7 +691,7 @@ impl Client {
                 return;
             };
             match event {
-                engine_client::Event::Open(_) => self.on_open(),
+                engine_client::Event::Open => self.on_open(),
                 engine_client::Event::Message(m) => self.on_message(now, m),
                 engine_client::Event::Upgraded => self.events.push_back(Event::Upgrade),
                 engine_client::Event::Ping => self.events.push_back(Event::Ping),
@@ -807,7 +801,7 @@ impl Client {
                 if !recovered {
                     ns.offset = None;
                 }
-                let buffered: Vec<Packet> = ns.buffer.drain(..).collect();
+                let buffered = core::mem::take(&mut ns.buffer);
                 // As socket.io-client's `emitBuffered()`: the buffer goes out (each packet
                 // reported to the outgoing listeners), then `connect` fires.
                 for packet in buffered {
@@ -987,7 +981,7 @@ impl Client {
         } else if ns.buffer.len() >= max {
             return Err(EmitError::BufferFull);
         } else {
-            ns.buffer.push_back(packet);
+            ns.buffer.push(packet);
         }
         Ok(())
     }

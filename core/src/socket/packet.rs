@@ -298,18 +298,14 @@ fn digits_end(b: &[u8], mut i: usize) -> usize {
 
 /// The decimal number `b[start..end]` (ASCII digits), if it fits in a `u64`.
 fn parse_digits(b: &[u8], start: usize, end: usize) -> Option<u64> {
-    b.get(start..end)?.iter().try_fold(0u64, |n, &c| {
-        n.checked_mul(10)?
-            .checked_add(u64::from(c.checked_sub(b'0')?))
-    })
+    crate::decimal::parse(b.get(start..end)?)
 }
 
 /// The raw text of the first element of the JSON array `data`, if `data` is a non-empty
 /// array. Assumes `data` has been validated; returns `None` rather than failing otherwise.
 fn first_element(data: &str) -> Option<&str> {
-    let t = data.trim_start_matches([' ', '\t', '\n', '\r']);
-    let inner = t.strip_prefix('[')?;
-    let inner = inner.trim_start_matches([' ', '\t', '\n', '\r']);
+    let t = json::trim_start_ws(data);
+    let inner = json::trim_start_ws(t.strip_prefix('[')?);
     if inner.starts_with(']') {
         return None;
     }

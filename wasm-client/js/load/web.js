@@ -9,7 +9,7 @@
 // `disconnect` make a namespace active or not; the questions about the state (`state`, `id`,
 // `engine`) are answered from what was queued — nothing is connected yet — rather than
 // queued; and `drain`/`input` (index.js's I/O) go to the real Manager once it exists.
-import init, { Manager } from './sockeye_wasm.js';
+import { initSync, Manager } from './sockeye_wasm.js';
 
 // Where the .wasm is: next to the classic <script> that is running (the classic build, or an
 // app bundled as one, e.g. by esbuild's default format), else next to this ES module (the
@@ -55,7 +55,7 @@ const QUERIES = {
 function queue(e, name, args) {
   if (name in QUERIES) return QUERIES[name](e, ...args);
   let id = -1;
-  if (name === 'emit' && args[4]) {
+  if (name === 'emit' && args[3] & 1) {
     id = e._ids.get(args[0]) || 0;
     e._ids.set(args[0], id + 1);
   } else if (name === 'connect') e._active.add(args[0]);
@@ -75,7 +75,14 @@ for (const name of Object.getOwnPropertyNames(Manager.prototype)) {
   };
 }
 
-init({ module_or_path: wasmUrl }).then(() => {
+// Fetched and compiled here, then instantiated by the glue's `initSync` (instantiating a
+// compiled module is allowed on a browser's main thread): the glue's async `init` would bring
+// its own fetch with streaming and MIME-type fallbacks into every bundle.
+fetch(wasmUrl).then((r) => {
+  if (!r.ok) throw new Error(`HTTP ${r.status}`);
+  return r.arrayBuffer();
+}).then((bytes) => WebAssembly.compile(bytes)).then((module) => {
+  initSync({ module });
   ready = true;
   for (const e of waiting.splice(0)) {
     const r = new Manager(...e._a);
