@@ -156,18 +156,22 @@ impl LocalAdapter {
     /// The ids `opts` targets, each once.
     pub fn targets(&self, opts: &BroadcastOptions) -> Vec<Str> {
         let r = self.read();
-        // The common broadcast, one room and no exceptions: the room's set is the answer, no
-        // second set to deduplicate or exclude.
-        if let ([room], [], []) = (
+        // The common broadcasts, to one room or to everyone, without exceptions: that set is
+        // the answer, no second set to deduplicate or exclude.
+        match (
             opts.rooms.as_slice(),
             opts.except.as_slice(),
             opts.except_sids.as_slice(),
         ) {
-            return r
-                .rooms
-                .get(room)
-                .map(|sids| sids.iter().cloned().collect())
-                .unwrap_or_default();
+            ([room], [], []) => {
+                return r
+                    .rooms
+                    .get(room)
+                    .map(|sids| sids.iter().cloned().collect())
+                    .unwrap_or_default();
+            }
+            ([], [], []) => return r.sids.keys().cloned().collect(),
+            _ => {}
         }
         let excluded: HashSet<&Str> = opts
             .except
