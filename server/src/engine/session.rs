@@ -623,8 +623,13 @@ pub(crate) fn spawn<P: Protocol>(
     handle
 }
 
-/// Most packets of a polling body handled before the session task yields.
-const SLICE_PACKETS: usize = 2048;
+/// Most packets of a polling body handed to the machine at once (its events are dispatched
+/// between slices, so that they never pile up for a whole body).
+const SLICE_PACKETS: usize = 512;
+
+/// How long a polling body may hold its worker thread before the session task yields: a
+/// yield costs a task switch (often a thread wake-up), so not after every slice.
+const YIELD_AFTER: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// `body` cut after its `n`-th packet: the first `n` packets, and the rest (None if there
 /// is no more). Sub-slices of `body`, found in one scan.
@@ -753,10 +758,11 @@ impl<P: Protocol> SessionTask<P> {
 
     /// A polling body, handed to the machine in slices of at most [`SLICE_PACKETS`]
     /// packets (cut at record separators), with the events of each slice dispatched and
-    /// the runtime given a turn before the next: a body of many tiny packets neither holds
-    /// a worker thread for long nor is decoded into one vector of all its packets.
+    /// the runtime given a turn every [`YIELD_AFTER`]: a body of many tiny packets neither
+    /// holds a worker thread for long nor is decoded into one vector of all its packets.
     async fn poll_post(&mut self, body: Str) -> Result<(), EngineError> {
         let mut rest = body;
+        let mut since_yield = std::time::Instant::now();
         loop {
             let (slice, more) = split_packets(&rest, SLICE_PACKETS);
             let now = self.shared.engine.now();
@@ -769,7 +775,10 @@ impl<P: Protocol> SessionTask<P> {
             if self.closed {
                 return Ok(());
             }
-            tokio::task::yield_now().await;
+            if since_yield.elapsed() >= YIELD_AFTER {
+                tokio::task::yield_now().await;
+                since_yield = std::time::Instant::now();
+            }
             rest = more;
         }
     }
