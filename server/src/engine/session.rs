@@ -170,20 +170,12 @@ impl<C> Clone for SessionHandle<C> {
     }
 }
 
-/// What [`DirectSend::prepared`] did.
-enum Direct {
-    /// The messages were handed to the machine (or dropped, if volatile and the transport
-    /// could not take them, as the task would have).
-    Done,
-    /// Not now (the task is busy, inputs are queued, not on an attached WebSocket): queue.
-    Queue,
-}
-
 /// A session's machine as its handles reach it, without its task.
 trait DirectSend<C>: Send + Sync {
     /// Broadcast messages (the machine's events are left to the task: the broadcaster may
-    /// hold locks the protocol's event handling takes).
-    fn prepared(&self, prepared: &Arc<[Prepared]>, volatile: bool) -> Direct;
+    /// hold locks the protocol's event handling takes). False if the shortcut is not open
+    /// (the task is busy, inputs are queued, not on an attached WebSocket): queue them.
+    fn prepared(&self, prepared: &Arc<[Prepared]>, volatile: bool) -> bool;
     /// A protocol command (events left to the task, as for broadcasts); given back if the
     /// shortcut is not open.
     fn command(&self, command: C) -> Result<(), C>;
@@ -222,6 +214,23 @@ impl<C: Send + 'static> SessionHandle<C> {
         }
     }
 
+    /// Takes `len` bytes of the input queue's byte budget without waiting. Past the budget
+    /// the client does not keep up: the session is told to close (unless the input is
+    /// `volatile`, which is only dropped).
+    fn try_budget(&self, len: usize, volatile: bool) -> Result<OwnedSemaphorePermit, QueueError> {
+        match self.budget.clone().try_acquire_many_owned(permits(len)) {
+            Ok(p) => Ok(p),
+            Err(tokio::sync::TryAcquireError::Closed) => Err(QueueError::Closed),
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                if !volatile {
+                    tracing::warn!(sid = %self.sid, "session queue over its byte budget; closing the session");
+                    self.overflow.notify_one();
+                }
+                Err(QueueError::Full)
+            }
+        }
+    }
+
     /// Queues a command of `bytes` bytes (what it will send) without waiting. It counts in
     /// the input queue's byte budget, as frames and broadcasts do; a full queue means the
     /// client does not keep up: the session is closed.
@@ -233,15 +242,7 @@ impl<C: Send + 'static> SessionHandle<C> {
             },
             None => command,
         };
-        let permit = match self.budget.clone().try_acquire_many_owned(permits(bytes)) {
-            Ok(p) => p,
-            Err(tokio::sync::TryAcquireError::Closed) => return Err(QueueError::Closed),
-            Err(tokio::sync::TryAcquireError::NoPermits) => {
-                tracing::warn!(sid = %self.sid, "session queue over its byte budget; closing the session");
-                self.overflow.notify_one();
-                return Err(QueueError::Full);
-            }
-        };
+        let permit = self.try_budget(bytes, false)?;
         self.try_input(Input::Command(Box::new(command), Some(permit)), false)
     }
 
@@ -273,22 +274,12 @@ impl<C: Send + 'static> SessionHandle<C> {
         volatile: bool,
     ) -> Result<(), QueueError> {
         if let Some(direct) = self.direct.get() {
-            if let Direct::Done = direct.prepared(&prepared, volatile) {
+            if direct.prepared(&prepared, volatile) {
                 return Ok(());
             }
         }
         let len: usize = prepared.iter().map(Prepared::byte_len).sum();
-        let permit = match self.budget.clone().try_acquire_many_owned(permits(len)) {
-            Ok(p) => p,
-            Err(tokio::sync::TryAcquireError::Closed) => return Err(QueueError::Closed),
-            Err(tokio::sync::TryAcquireError::NoPermits) => {
-                if !volatile {
-                    tracing::warn!(sid = %self.sid, "session queue over its byte budget; closing the session");
-                    self.overflow.notify_one();
-                }
-                return Err(QueueError::Full);
-            }
-        };
+        let permit = self.try_budget(len, volatile)?;
         let input = Input::Prepared {
             prepared,
             volatile,
@@ -374,9 +365,7 @@ impl<P: Protocol> Shared<P> {
     fn lock(&self) -> MutexGuard<'_, Core<P>> {
         self.core.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
 
-impl<P: Protocol> Shared<P> {
     /// Runs `f` on the machine in the caller's task, if the session is on an attached
     /// WebSocket, nothing is queued for it and its task is not working on it; then sends
     /// the transmits and hands the events to the protocol (`events`) or leaves them to the
@@ -400,33 +389,8 @@ impl<P: Protocol> Shared<P> {
         if session.is_closed() || session.transport() != Transport::WebSocket || core.ws.is_none() {
             return None;
         }
-        let now = self.engine.now();
-        let r = f(core, now);
-        let protocol = self.engine.protocol();
-        loop {
-            let mut progress = false;
-            if events {
-                while let Some(ev) = core
-                    .deferred
-                    .pop_front()
-                    .or_else(|| core.machine.poll_event())
-                {
-                    progress = true;
-                    protocol.on_event(&mut core.state, &mut core.machine, now, ev);
-                }
-            } else {
-                while let Some(ev) = core.machine.poll_event() {
-                    core.deferred.push_back(ev);
-                }
-            }
-            while let Some(t) = core.machine.poll_transmit() {
-                progress = true;
-                core.transmit(&self.engine, &self.sid, t, None);
-            }
-            if !progress {
-                break;
-            }
-        }
+        let r = f(core, self.engine.now());
+        core.drain(&self.engine, &self.sid, events, None);
         if !core.deferred.is_empty()
             || core.machine.poll_timeout() != core.deadline
             || core.machine.session().is_closed()
@@ -444,27 +408,14 @@ struct DirectCalls<P: Protocol> {
 }
 
 impl<P: Protocol> DirectSend<P::Command> for DirectCalls<P> {
-    fn prepared(&self, prepared: &Arc<[Prepared]>, volatile: bool) -> Direct {
+    fn prepared(&self, prepared: &Arc<[Prepared]>, volatile: bool) -> bool {
         let Some(shared) = self.shared.upgrade() else {
-            return Direct::Queue;
+            return false;
         };
-        let engine = &shared.engine;
-        let sid = &shared.sid;
         let done = shared.direct(&self.queued, false, |core, now| {
-            if volatile && !core.writable(engine) {
-                tracing::trace!(%sid, "volatile packet dropped");
-                return;
-            }
-            for p in prepared.iter() {
-                if core.machine.send_prepared(now, p.clone()).is_err() {
-                    break;
-                }
-            }
+            core.send_prepared(&shared.engine, &shared.sid, now, prepared, volatile);
         });
-        match done {
-            Some(()) => Direct::Done,
-            None => Direct::Queue,
-        }
+        done.is_some()
     }
 
     fn command(&self, command: P::Command) -> Result<(), P::Command> {
@@ -472,10 +423,9 @@ impl<P: Protocol> DirectSend<P::Command> for DirectCalls<P> {
             return Err(command);
         };
         let mut command = Some(command);
-        let protocol = shared.engine.protocol();
         shared.direct(&self.queued, false, |core, now| {
             if let Some(c) = command.take() {
-                protocol.on_command(&mut core.state, &mut core.machine, now, c);
+                core.command(&shared.engine, now, c);
             }
         });
         command.map_or(Ok(()), Err)
@@ -485,14 +435,10 @@ impl<P: Protocol> DirectSend<P::Command> for DirectCalls<P> {
         let Some(shared) = self.shared.upgrade() else {
             return Err(frame);
         };
-        let sid = &shared.sid;
         let mut frame = Some(frame);
         shared.direct(&self.queued, true, |core, now| {
-            let Some(frame) = frame.take() else { return };
-            if core.ws.as_ref().is_some_and(|(cur, _)| *cur == id) {
-                if let Err(e) = core.machine.handle_ws_frame(now, frame) {
-                    tracing::debug!(%sid, "bad frame: {e}");
-                }
+            if let Some(frame) = frame.take() {
+                core.ws_frame(&shared.sid, now, id, frame);
             }
         });
         frame.map_or(Ok(()), Err)
@@ -500,6 +446,80 @@ impl<P: Protocol> DirectSend<P::Command> for DirectCalls<P> {
 }
 
 impl<P: Protocol> Core<P> {
+    /// Broadcast messages for this session; `volatile` ones are dropped if the transport
+    /// cannot take them now.
+    fn send_prepared(
+        &mut self,
+        engine: &Engine<P>,
+        sid: &Str,
+        now: Instant,
+        prepared: &[Prepared],
+        volatile: bool,
+    ) {
+        if volatile && !self.writable(engine) {
+            tracing::trace!(%sid, "volatile packet dropped");
+            return;
+        }
+        for p in prepared {
+            if self.machine.send_prepared(now, p.clone()).is_err() {
+                break;
+            }
+        }
+    }
+
+    /// A frame of the WebSocket `id` (ignored if that is no longer the session's socket).
+    fn ws_frame(&mut self, sid: &Str, now: Instant, id: u64, frame: Frame) {
+        if self.ws.as_ref().is_some_and(|(cur, _)| *cur == id) {
+            if let Err(e) = self.machine.handle_ws_frame(now, frame) {
+                tracing::debug!(%sid, "bad frame: {e}");
+            }
+        }
+    }
+
+    /// A command of the protocol.
+    fn command(&mut self, engine: &Engine<P>, now: Instant, command: P::Command) {
+        engine
+            .protocol()
+            .on_command(&mut self.state, &mut self.machine, now, command);
+    }
+
+    /// Hands the machine's events to the protocol (`run_events`; else keeps them, for the
+    /// task) and its transmits to the transports until nothing is left to do; events kept
+    /// earlier go first.
+    fn drain(
+        &mut self,
+        engine: &Engine<P>,
+        sid: &Str,
+        run_events: bool,
+        mut pending_poll: Option<&mut Option<oneshot::Sender<Result<Bytes, EngineError>>>>,
+    ) {
+        let protocol = engine.protocol();
+        loop {
+            let mut progress = false;
+            if run_events {
+                while let Some(ev) = self
+                    .deferred
+                    .pop_front()
+                    .or_else(|| self.machine.poll_event())
+                {
+                    progress = true;
+                    protocol.on_event(&mut self.state, &mut self.machine, engine.now(), ev);
+                }
+            } else {
+                while let Some(ev) = self.machine.poll_event() {
+                    self.deferred.push_back(ev);
+                }
+            }
+            while let Some(t) = self.machine.poll_transmit() {
+                progress = true;
+                self.transmit(engine, sid, t, pending_poll.as_deref_mut());
+            }
+            if !progress {
+                break;
+            }
+        }
+    }
+
     /// Whether the transport can take data now (a poll is pending, or the WebSocket's write
     /// queue has room), as Node's `transport.writable`.
     fn writable(&self, engine: &Engine<P>) -> bool {
@@ -809,14 +829,7 @@ impl<P: Protocol> SessionTask<P> {
                 }
                 let _ = reply.send(ok);
             }
-            Input::WsFrame { id, frame, .. } => {
-                let mut core = shared.lock();
-                if core.ws.as_ref().is_some_and(|(cur, _)| *cur == id) {
-                    if let Err(e) = core.machine.handle_ws_frame(now, frame) {
-                        tracing::debug!(sid = %self.handle.sid, "bad frame: {e}");
-                    }
-                }
-            }
+            Input::WsFrame { id, frame, .. } => shared.lock().ws_frame(&shared.sid, now, id, frame),
             Input::WsClosed { id } => {
                 let mut core = shared.lock();
                 if core.ws.as_ref().is_some_and(|(cur, _)| *cur == id) {
@@ -826,28 +839,13 @@ impl<P: Protocol> SessionTask<P> {
             }
             Input::Prepared {
                 prepared, volatile, ..
-            } => {
-                let mut core = shared.lock();
-                if volatile && !core.writable(&shared.engine) {
-                    tracing::trace!(sid = %self.handle.sid, "volatile packet dropped");
-                    return;
-                }
-                for p in prepared.iter() {
-                    if core.machine.send_prepared(now, p.clone()).is_err() {
-                        break;
-                    }
-                }
-            }
+            } => shared
+                .lock()
+                .send_prepared(&shared.engine, &shared.sid, now, &prepared, volatile),
             // A graceful close on polling waits in the core for the client's next poll,
             // so that it gets the `close` packet (as Node's polling transport does).
             Input::Close(reason) => shared.lock().machine.close(now, reason),
-            Input::Command(c, _permit) => {
-                let core = &mut *shared.lock();
-                shared
-                    .engine
-                    .protocol()
-                    .on_command(&mut core.state, &mut core.machine, now, *c);
-            }
+            Input::Command(c, _permit) => shared.lock().command(&shared.engine, now, *c),
         }
     }
 
@@ -855,28 +853,13 @@ impl<P: Protocol> SessionTask<P> {
     /// nothing is left to do (events a direct broadcast drew first).
     fn pump(&mut self) {
         let shared = &*self.shared;
-        let protocol = shared.engine.protocol();
-        let mut guard = shared.lock();
-        let core = &mut *guard;
-        loop {
-            let mut progress = false;
-            while let Some(ev) = core
-                .deferred
-                .pop_front()
-                .or_else(|| core.machine.poll_event())
-            {
-                progress = true;
-                let now = shared.engine.now();
-                protocol.on_event(&mut core.state, &mut core.machine, now, ev);
-            }
-            while let Some(t) = core.machine.poll_transmit() {
-                progress = true;
-                core.transmit(&shared.engine, &shared.sid, t, Some(&mut self.pending_poll));
-            }
-            if !progress {
-                break;
-            }
-        }
+        let mut core = shared.lock();
+        core.drain(
+            &shared.engine,
+            &shared.sid,
+            true,
+            Some(&mut self.pending_poll),
+        );
         self.closed = core.machine.session().is_closed();
     }
 }
