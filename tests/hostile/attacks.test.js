@@ -104,7 +104,7 @@ async function sessionGone(s) {
 // ------------------------------------------------------------------------- 1. payload bombs
 
 test('1a. two concurrent 1 MB polling bodies of one-byte packets', async (t) => {
-  const body = Array(500000).fill('6').join('\x1e'); // 999,999 bytes: just under max_payload
+  const body = L.bodies.tinyPackets();
   await underAttack(t, '1a two 1 MB tiny-packet POSTs', { rssBudget: 160 }, async () => {
     const [a, b] = [await L.pollingHandshake(srv.url), await L.pollingHandshake(srv.url)];
     const rs = await Promise.all([a, b].map((s) => L.request(s.url, { method: 'POST', body })));
@@ -122,7 +122,7 @@ test('1a. two concurrent 1 MB polling bodies of one-byte packets', async (t) => 
 });
 
 test('1b. one polling body of 60,000 CONNECTs to different namespaces', async (t) => {
-  const body = Array.from({ length: 60000 }, (_, i) => `40/n${i},`).join('\x1e');
+  const body = L.bodies.connects();
   await underAttack(t, '1b 60,000 CONNECTs in one POST', { rssBudget: 160 }, async () => {
     const s = await L.pollingHandshake(srv.url);
     const r = await L.request(s.url, { method: 'POST', body });

@@ -23,7 +23,7 @@ async function measure(srv, attack) {
 
 const attacks = {
   '1a two 1 MB tiny-packet POSTs': async (srv) => {
-    const body = Array(500000).fill('6').join('\x1e');
+    const body = L.bodies.tinyPackets();
     const [a, b] = [await L.pollingHandshake(srv.url), await L.pollingHandshake(srv.url)];
     return measure(srv, async () => {
       const rs = await Promise.all([a, b].map((s) => L.request(s.url, { method: 'POST', body, timeout: 120000 })));
@@ -31,7 +31,7 @@ const attacks = {
     });
   },
   '1b 60,000 CONNECTs in one POST': async (srv) => {
-    const body = Array.from({ length: 60000 }, (_, i) => `40/n${i},`).join('\x1e');
+    const body = L.bodies.connects();
     const s = await L.pollingHandshake(srv.url);
     return measure(srv, async () => {
       const r = await L.request(s.url, { method: 'POST', body, timeout: 120000 });

@@ -18,6 +18,16 @@ export const { io: ioClient } = nodeRequire('socket.io-client');
 export const WebSocket = nodeRequire('ws');
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Hostile polling bodies of about `max_payload` (1 MB), shared by the attacks and figures. */
+export const bodies = {
+  /** 500,000 one-byte packets (`6`): 999,999 bytes, just under max_payload. */
+  tinyPackets: () => Array(500000).fill('6').join('\x1e'),
+  /** 125,000 tiny events (`42["e"]`). */
+  tinyEvents: () => Array(Math.floor(1e6 / 8)).fill('42["e"]').join('\x1e'),
+  /** 60,000 CONNECTs, each to a different namespace. */
+  connects: () => Array.from({ length: 60000 }, (_, i) => `40/n${i},`).join('\x1e'),
+};
 export { freePort, DEMO };
 
 // ------------------------------------------------------------------------- the server
