@@ -142,23 +142,25 @@ step_wasm_pkg() {
   "$ROOT/wasm-client/build.sh"
 }
 
+# The steps that test the built package need wasm_pkg's output.
+need_pkg() {
+  if [ ! -f "$ROOT/wasm-client/pkg/sockeye_wasm_bg.wasm" ]; then
+    echo "missing wasm-client/pkg (did wasm_pkg fail?)"
+    return 1
+  fi
+}
+
 wasm_browser_tests() {
   (cd "$ROOT/wasm-client/e2e" && node --test --test-concurrency=1 client.test.js)
 }
 
 step_wasm_e2e() {
-  if [ ! -f "$ROOT/wasm-client/pkg/sockeye_wasm_bg.wasm" ]; then
-    echo "missing wasm-client/pkg (did wasm_pkg fail?)"
-    return 1
-  fi
+  need_pkg || return 1
   wasm_browser_tests
 }
 
 step_wasm_sockeye() {
-  if [ ! -f "$ROOT/wasm-client/pkg/sockeye_wasm_bg.wasm" ]; then
-    echo "missing wasm-client/pkg (did wasm_pkg fail?)"
-    return 1
-  fi
+  need_pkg || return 1
   cargo build -p sockeye --bin sockeye-demo
   (cd "$ROOT/wasm-client/e2e" &&
     SOCKEYE_DEMO="$TARGET_DIR/debug/sockeye-demo" node --test --test-concurrency=1 sockeye.test.js)
@@ -185,10 +187,7 @@ step_wasm_tarball() {
 }
 
 step_wasm_everywhere() {
-  if [ ! -f "$ROOT/wasm-client/pkg/sockeye_wasm_bg.wasm" ]; then
-    echo "missing wasm-client/pkg (did wasm_pkg fail?)"
-    return 1
-  fi
+  need_pkg || return 1
   cargo build -p sockeye --bin sockeye-demo
   # The packed tarball (wasm-client/pkg/*.tgz) unpacked into scratch apps under
   # wasm-client/everywhere/.work/: Node clients with `import` and `require` against
@@ -199,10 +198,7 @@ step_wasm_everywhere() {
 }
 
 step_wasm_compat() {
-  if [ ! -f "$ROOT/wasm-client/pkg/sockeye_wasm_bg.wasm" ]; then
-    echo "missing wasm-client/pkg (did wasm_pkg fail?)"
-    return 1
-  fi
+  need_pkg || return 1
   cargo build -p sockeye --bin sockeye-demo
   # wasm-client/everywhere/compat.test.js: each scenario of compat-scenarios.js run with the
   # official socket.io-client and with the packed sockeye-client, in Node and in headless
@@ -213,10 +209,7 @@ step_wasm_compat() {
 }
 
 step_demo_e2e() {
-  if [ ! -f "$ROOT/wasm-client/pkg/sockeye_wasm_bg.wasm" ]; then
-    echo "missing wasm-client/pkg (did wasm_pkg fail?)"
-    return 1
-  fi
+  need_pkg || return 1
   # The page as the demo serves it: www/ with the wasm client copied to www/pkg/.
   "$ROOT/scripts/build-www.sh"
   cargo build -p sockeye --bin sockeye-demo
