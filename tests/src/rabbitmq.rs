@@ -27,8 +27,9 @@ const START_LIMIT: Duration = Duration::from_secs(30);
 /// Debian's entry point (the one in `/usr/sbin` insists on its own paths and `su`s).
 const DEBIAN_SERVER: &str = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 
-/// The supervisor: starts epmd (on `$ERL_EPMD_PORT`) and the broker, then waits for its
-/// standard input to close and kills its whole process group.
+/// The supervisor: starts epmd (on `$ERL_EPMD_PORT`) and the broker, and kills its whole
+/// process group when its standard input closes or when the broker exits (so that a broker
+/// that failed to start is seen at once, not after [`START_LIMIT`]).
 const SUPERVISOR: &str = r#"
 epmd -port "$ERL_EPMD_PORT" >>"$SOCKEYE_RMQ_DIR/epmd.log" 2>&1 &
 n=0
@@ -36,7 +37,12 @@ until epmd -port "$ERL_EPMD_PORT" -names >/dev/null 2>&1; do
   n=$((n + 1)); [ "$n" -gt 500 ] && break; sleep 0.01
 done
 "$SOCKEYE_RMQ_SERVER" </dev/null >>"$SOCKEYE_RMQ_DIR/server.log" 2>&1 &
-read _ignored || true
+server=$!
+# An asynchronous list reads /dev/null unless told otherwise: hand it our stdin as fd 3.
+exec 3<&0
+{ read _ignored <&3 || true; kill -KILL 0; } &
+wait "$server"
+echo "sockeye: the broker exited" >>"$SOCKEYE_RMQ_DIR/server.log"
 kill -KILL 0
 "#;
 
@@ -122,7 +128,25 @@ impl RabbitServer {
     /// Starts it (again) on its port, with the same node name and data directory (as a
     /// restarted broker: non-durable exchanges and queues are gone). Panics with the end of
     /// its log if it does not answer an AMQP handshake within 30 s.
+    ///
+    /// A broker that exits while starting is started again (three tries) on fresh epmd and
+    /// distribution ports: those are picked free but may be taken by another process (an
+    /// outgoing connection's ephemeral port) before the broker binds them.
     pub fn restart(&mut self) {
+        const TRIES: usize = 3;
+        for attempt in 1..=TRIES {
+            match self.start_once() {
+                Ok(()) => return,
+                Err(why) if attempt < TRIES => {
+                    eprintln!("try {attempt} of {TRIES}: {why}; starting again");
+                }
+                Err(why) => panic!("{why}"),
+            }
+        }
+    }
+
+    /// One start: `Err` with the end of its log if it exited or did not answer in time.
+    fn start_once(&mut self) -> Result<(), String> {
         self.stop();
         // A fresh epmd port and distribution port per run: no TIME_WAIT on the old ones.
         self.epmd_port = free_port();
@@ -179,7 +203,7 @@ impl RabbitServer {
         let deadline = Instant::now() + START_LIMIT;
         loop {
             if self.ping() {
-                return;
+                return Ok(());
             }
             let exited = self
                 .child
@@ -188,11 +212,11 @@ impl RabbitServer {
             if exited.is_some() || Instant::now() >= deadline {
                 let tail = self.log_tail(40);
                 self.stop();
-                panic!(
+                return Err(format!(
                     "rabbitmq-server on port {} did not answer an AMQP handshake within {:?} \
                      (supervisor: {exited:?}); log tail:\n{tail}",
                     self.port, START_LIMIT
-                );
+                ));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
