@@ -20,6 +20,7 @@ use crate::prelude::*;
 use crate::socket::acks::Acks;
 use crate::socket::packet::{Packet, PacketError, PacketType};
 use crate::socket::parser::{self, Decoder, ParseError, DEFAULT_MAX_ATTACHMENTS};
+use crate::time::earliest;
 use crate::{Instant, Str};
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use bytes::Bytes;
@@ -467,15 +468,11 @@ impl Machine for Connection {
 
     /// The session's deadline, the connect timeout, or the earliest ack timeout.
     fn poll_timeout(&self) -> Option<Instant> {
-        let acks = self
-            .namespaces
-            .values()
-            .filter_map(|ns| ns.acks.next_deadline())
-            .min();
-        [self.session.poll_timeout(), self.connect_deadline, acks]
-            .into_iter()
-            .flatten()
-            .min()
+        let mut next = earliest(self.session.poll_timeout(), self.connect_deadline);
+        for ns in self.namespaces.values() {
+            next = earliest(next, ns.acks.next_deadline());
+        }
+        next
     }
 
     fn handle_timeout(&mut self, now: Instant) {

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# User-space instructions per delivered message (fan-out) or per ack (echo), for sockeye-demo
+# User-space instructions per delivered message (fan-out), per ack (echo) or per connect
+# (connect, both transports), for sockeye-demo
 # and socketioxide-demo, counted by valgrind's callgrind: repeatable on a busy machine, where
 # CPU time is not. Each server runs the scenario twice (a short and a long run) under
 # callgrind; the difference of the two counts, function by function, divided by the
 # difference in deliveries, leaves out start-up and connection set-up. Kernel time (system
 # calls) is not counted: compare with sockeye-bench's CPU figures for the whole cost.
 #
-#   tests/bench/profile/instructions.sh [fanout|echo] [TOP]
+#   tests/bench/profile/instructions.sh [fanout|fanout-all|echo|connect] [TOP]
 #
 # Needs release builds (cargo build --release -p sockeye --bin sockeye-demo &&
 # cargo build --release -p sockeye-bench) and valgrind. About 2 minutes.
@@ -26,11 +27,14 @@ WRAP
 done
 run() { # tag, size
   local args
-  if [ "$SCENARIO" = echo ]; then
-    args=(--scenarios echo --echo-clients 20 --echo-secs "$2")
-  else
-    args=(--scenarios fanout --fanout-clients 200 --fanout-messages "$2" --fanout-rate 10)
-  fi
+  case "$SCENARIO" in
+    echo) args=(--scenarios echo --echo-clients 20 --echo-secs "$2") ;;
+    fanout) args=(--scenarios fanout --fanout-clients 200 --fanout-messages "$2" --fanout-rate 10) ;;
+    fanout-all) args=(--scenarios fanout-all --fanout-all-clients 200 \
+      --fanout-all-deliveries "$((200 * $2))" --fanout-all-delivery-rate 2000) ;;
+    connect) args=(--scenarios connect --connects "$2") ;;
+    *) echo "unknown scenario $SCENARIO" >&2; exit 2 ;;
+  esac
   CG_TAG=$1 timeout 900 "$BIN/sockeye-bench" --servers sockeye,socketioxide "${args[@]}" \
     --sockeye-bin "$WORK/sockeye.sh" --socketioxide-bin "$WORK/socketioxide.sh" \
     --out "$WORK/$1.md" >"$WORK/$1.log" 2>&1 || { cat "$WORK/$1.log" >&2; exit 1; }
@@ -38,7 +42,11 @@ run() { # tag, size
     callgrind_annotate --threshold=100 "$WORK/$1-$s.cg" | sed -n '/file:function/,$p' | tail -n +3 >"$WORK/$1-$s.txt"
   done
 }
-if [ "$SCENARIO" = echo ]; then run short 4; run long 12; else run short 50; run long 150; fi
+case "$SCENARIO" in
+  echo) run short 4; run long 12 ;;
+  connect) run short 100; run long 300 ;;
+  *) run short 50; run long 150 ;;
+esac
 python3 - "$WORK" "$SCENARIO" "$TOP" <<'PY'
 import re, sys
 work, scenario, top = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -50,9 +58,12 @@ def load(path):
             d[m.group(2)[:140]] = d.get(m.group(2)[:140], 0) + int(m.group(1).replace(',', ''))
     return d
 def units(tag, col):
-    # deliveries (fan-out: 200 clients x messages) or acks (acks per second x seconds)
-    if scenario == 'fanout':
+    # deliveries (fan-out: 200 clients x messages), connects (both transports) or acks
+    # (acks per second x seconds)
+    if scenario in ('fanout', 'fanout-all'):
         return 200 * (50 if tag == 'short' else 150)
+    if scenario == 'connect':
+        return 2 * (100 if tag == 'short' else 300)
     for line in open(f'{work}/{tag}.md'):
         if line.startswith('| echo: acks per second'):
             return float(line.split('|')[3 + col].strip()) * (4 if tag == 'short' else 12)
@@ -60,7 +71,7 @@ for col, s in enumerate(['sockeye', 'socketioxide']):
     a, b = load(f'{work}/short-{s}.txt'), load(f'{work}/long-{s}.txt')
     n = units('long', col) - units('short', col)
     diff = {k: (b.get(k, 0) - a.get(k, 0)) / n for k in set(a) | set(b)}
-    what = 'delivery' if scenario == 'fanout' else 'ack'
+    what = {'echo': 'ack', 'connect': 'connect'}.get(scenario, 'delivery')
     print(f'{s}: {sum(diff.values()):.0f} user instructions per {what}')
     for k, v in sorted(diff.items(), key=lambda x: -x[1])[:top]:
         print(f'  {v:7.0f}  {k}')
