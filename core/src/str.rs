@@ -82,6 +82,18 @@ impl Str {
         }
     }
 
+    /// The text as a `String`, without a copy, when `self` is the only handle to a whole
+    /// buffer (a frame just encoded usually is); otherwise `Err(self)`. For a WebSocket
+    /// library that takes an owned `String` as text it need not validate again.
+    pub fn try_into_string(self) -> Result<String, Str> {
+        match self.0 {
+            Repr::Shared { buf, start, end } if start == 0 && end == buf.len() => {
+                Arc::try_unwrap(buf).map_err(|buf| Str(Repr::Shared { buf, start, end }))
+            }
+            repr => Err(Str(repr)),
+        }
+    }
+
     /// A sub-string sharing the same buffer. `range` must lie on character boundaries of
     /// `self`; otherwise `None`. O(1).
     pub fn slice(&self, range: core::ops::Range<usize>) -> Option<Str> {

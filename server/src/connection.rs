@@ -3,7 +3,7 @@
 //! inside the session's task, the session's sockets (one per namespace) and the acks they
 //! wait for. Handlers and operators reach a session with [`Command`]s.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -148,8 +148,8 @@ impl Protocol for SocketIoProtocol {
         let state = SessionState {
             handle: handle.clone(),
             info,
-            sockets: HashMap::new(),
-            acks: HashMap::new(),
+            sockets: HashMap::default(),
+            acks: HashMap::default(),
             connecting: 0,
             overflowed: false,
         };

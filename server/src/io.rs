@@ -1,6 +1,6 @@
 //! [`SocketIo`]: the server handle — namespaces, broadcasts, shutdown.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -87,7 +87,7 @@ impl SocketIo {
             config,
             adapter,
             state,
-            namespaces: RwLock::new(HashMap::new()),
+            namespaces: RwLock::new(HashMap::default()),
             dynamic: RwLock::new(Vec::new()),
             warned: AtomicU32::new(0),
         }))

@@ -1,7 +1,9 @@
 //! A client connected to a namespace: [`SocketRef`].
 
 use std::any::Any;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use foldhash::HashMap;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -128,7 +130,7 @@ impl SocketRef {
             auth,
             connected: AtomicBool::new(false),
             released: AtomicBool::new(false),
-            handlers: RwLock::new(HashMap::new()),
+            handlers: RwLock::new(HashMap::default()),
             any: RwLock::new(None),
             on_disconnect: RwLock::new(None),
             events: Mutex::new(Some(tx)),

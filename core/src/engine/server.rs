@@ -17,7 +17,7 @@
 //! (messages and state changes for the application) after each call.
 
 use crate::engine::handshake::Handshake;
-use crate::engine::packet::{DecodeError, Frame, Message, Packet};
+use crate::engine::packet::{DecodeError, Frame, Message, Packet, PacketType};
 use crate::engine::{payload, CloseReason, Transport};
 use crate::prelude::*;
 use crate::time::earliest;
@@ -148,6 +148,21 @@ impl Prepared {
         let packet = Packet::Message(message);
         let frame = packet.encode_frame();
         Prepared { packet, frame }
+    }
+
+    /// A text message for one session, written by `write` into the buffer of its WebSocket
+    /// frame, after the frame's type: the message is a slice of the frame, so the frame
+    /// is not built again by copying (as [`Session::send`] must).
+    pub fn text(capacity: usize, write: impl FnOnce(&mut String)) -> Self {
+        let mut frame = String::with_capacity(capacity + 1);
+        frame.push(PacketType::Message.as_char());
+        write(&mut frame);
+        let frame = Str::from(frame);
+        let message = frame.slice(1..frame.len()).unwrap_or_default();
+        Prepared {
+            packet: Packet::Message(Message::Text(message)),
+            frame: Frame::Text(frame),
+        }
     }
 
     /// The size of its WebSocket frame in bytes.

@@ -193,11 +193,22 @@ impl Packet {
     /// `self.attachments.len()` attachments, which follow as separate binary messages.
     /// The namespace is omitted when it is `"/"`.
     pub fn encode(&self) -> Str {
+        let mut out = String::with_capacity(self.encoded_len_hint());
+        self.encode_into(&mut out);
+        Str::from(out)
+    }
+
+    /// About the length of [`Packet::encode`]'s text (a capacity to reserve).
+    pub fn encoded_len_hint(&self) -> usize {
+        self.nsp.len() + self.data.as_deref().map_or(0, str::len) + 24
+    }
+
+    /// Appends [`Packet::encode`]'s text to `out`.
+    pub fn encode_into(&self, out: &mut String) {
         let data = self.data.as_deref().unwrap_or("");
-        let mut out = String::with_capacity(self.nsp.len() + data.len() + 24);
         out.push(self.ty.as_char());
         if self.ty.is_binary() {
-            decimal::push(&mut out, self.attachments.len() as u64);
+            decimal::push(out, self.attachments.len() as u64);
             out.push('-');
         }
         if !self.nsp.is_empty() && self.nsp != "/" {
@@ -205,10 +216,9 @@ impl Packet {
             out.push(',');
         }
         if let Some(id) = self.id {
-            decimal::push(&mut out, id);
+            decimal::push(out, id);
         }
         out.push_str(data);
-        Str::from(out)
     }
 
     /// Decodes the text part of a packet. Returns the packet (with no attachments yet) and the
@@ -326,9 +336,11 @@ fn payload_is_valid(ty: PacketType, data: Option<&str>) -> bool {
             };
             match json::kind(first) {
                 Some(Kind::Number) => true,
-                Some(Kind::String) => {
-                    json::parse_string(first).is_ok_and(|name| !is_reserved_event(&name))
-                }
+                // A name without escapes is its raw text: no unescaped copy to check it.
+                Some(Kind::String) => match first.get(1..first.len().saturating_sub(1)) {
+                    Some(raw) if !raw.contains('\\') => !is_reserved_event(raw),
+                    _ => json::parse_string(first).is_ok_and(|name| !is_reserved_event(&name)),
+                },
                 _ => false,
             }
         }

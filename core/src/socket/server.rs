@@ -19,7 +19,7 @@ use crate::json;
 use crate::prelude::*;
 use crate::socket::acks::Acks;
 use crate::socket::packet::{Packet, PacketError, PacketType};
-use crate::socket::parser::{self, Decoder, ParseError, DEFAULT_MAX_ATTACHMENTS};
+use crate::socket::parser::{Decoder, ParseError, DEFAULT_MAX_ATTACHMENTS};
 use crate::time::earliest;
 use crate::{Instant, Str};
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -320,10 +320,11 @@ impl Connection {
         args: Str,
         attachments: Vec<Bytes>,
     ) -> Result<(), SendError> {
-        if !self.namespaces.contains_key(nsp) {
+        // The map's key: a shared `Str`, no copy of the name.
+        let Some((nsp, _)) = self.namespaces.get_key_value(nsp) else {
             return Err(SendError::NotConnected);
-        }
-        self.send(&Packet::ack(nsp, args, id, attachments));
+        };
+        self.send(&Packet::ack(nsp.clone(), args, id, attachments));
         Ok(())
     }
 
@@ -340,9 +341,14 @@ impl Connection {
     }
 
     fn send(&mut self, packet: &Packet) {
-        for m in parser::encode(packet) {
-            if self.session.send(m).is_err() {
-                break;
+        // As `parser::encode`, without its vector; the text is written into its WebSocket
+        // frame's buffer at once.
+        let text = engine::Prepared::text(packet.encoded_len_hint(), |out| packet.encode_into(out));
+        if self.session.send_prepared(text).is_ok() && packet.ty.is_binary() {
+            for a in &packet.attachments {
+                if self.session.send(Message::Binary(a.clone())).is_err() {
+                    break;
+                }
             }
         }
         // A client that does not read may have made the session close (queue bound).

@@ -26,10 +26,44 @@ impl RequestInfo {
     }
 }
 
-/// Finds `key` in a query string (not percent-decoded).
+/// Finds `key` in a query string (not percent-decoded); a key without `=` has the value "".
 pub fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
-    query.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (k == key).then_some(v)
-    })
+    // Asked three times per request: a byte loop, not `split`'s pattern searchers (which
+    // were 4% of a connect's instructions).
+    let mut rest = query;
+    loop {
+        let (pair, tail) = match rest.bytes().position(|b| b == b'&') {
+            Some(i) => (rest.get(..i)?, rest.get(i + 1..)),
+            None => (rest, None),
+        };
+        if let Some(after) = pair.strip_prefix(key) {
+            if after.is_empty() {
+                return Some("");
+            }
+            if let Some(value) = after.strip_prefix('=') {
+                return Some(value);
+            }
+        }
+        rest = tail?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_param;
+
+    #[test]
+    fn query_params_are_found_by_whole_key() {
+        let q = "EIOx=3&EIO=4&transport=polling&t=abc&flag&empty=&sid=a=b";
+        assert_eq!(query_param(q, "EIO"), Some("4"));
+        assert_eq!(query_param(q, "EIOx"), Some("3"));
+        assert_eq!(query_param(q, "transport"), Some("polling"));
+        assert_eq!(query_param(q, "flag"), Some(""));
+        assert_eq!(query_param(q, "empty"), Some(""));
+        assert_eq!(query_param(q, "sid"), Some("a=b"));
+        assert_eq!(query_param(q, "EI"), None);
+        assert_eq!(query_param(q, "missing"), None);
+        assert_eq!(query_param("", "EIO"), None);
+        assert_eq!(query_param("&&EIO=4&", "EIO"), Some("4"));
+    }
 }

@@ -1,7 +1,7 @@
 //! [`Engine`]: the Engine.IO server of one [`Protocol`] — its settings, clock and session
 //! registry, and the routing of each HTTP request (with Node's checks, in Node's order).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -40,7 +40,7 @@ impl<P: Protocol> Engine<P> {
             config,
             clock: Clock::new(),
             protocol,
-            sessions: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(HashMap::default()),
             next_ws_id: AtomicU64::new(0),
             admission: Arc::default(),
         })

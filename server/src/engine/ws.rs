@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
-use bytes::Bytes;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use sockeye_core::engine::{Frame, Transport};
@@ -108,10 +107,9 @@ async fn run<P: Protocol>(engine: Arc<Engine<P>>, socket: WebSocket, target: Tar
     let reader = async {
         while let Some(msg) = stream.next().await {
             let frame = match msg {
-                Ok(WsMessage::Text(t)) => match Str::from_utf8(Bytes::from(t)) {
-                    Ok(s) => Frame::Text(s),
-                    Err(_) => break,
-                },
+                // The codec validated it; the read buffer shares its bytes, so `from_utf8`
+                // would copy them anyway, and validate them a second time.
+                Ok(WsMessage::Text(t)) => Frame::Text(Str::from(String::from(t.as_str()))),
                 Ok(WsMessage::Binary(b)) => Frame::Binary(b),
                 Ok(WsMessage::Ping(_) | WsMessage::Pong(_)) => continue,
                 Ok(WsMessage::Close(_)) | Err(_) => break,
@@ -166,9 +164,15 @@ async fn write_loop(
                 };
                 bytes.fetch_sub(frame_len(&frame), Ordering::Relaxed);
                 let msg = match frame {
-                    Frame::Text(s) => Utf8Bytes::try_from(s.into_bytes())
-                        .ok()
-                        .map(WsMessage::Text),
+                    // A `Str` is UTF-8 already: a frame of its own goes as its `String`
+                    // (no second validation); a shared one (a broadcast) is checked again,
+                    // which costs less than a copy.
+                    Frame::Text(s) => match s.try_into_string() {
+                        Ok(s) => Some(WsMessage::Text(Utf8Bytes::from(s))),
+                        Err(s) => Utf8Bytes::try_from(s.into_bytes())
+                            .ok()
+                            .map(WsMessage::Text),
+                    },
                     Frame::Binary(b) => Some(WsMessage::Binary(b)),
                 };
                 if let Some(msg) = msg {
