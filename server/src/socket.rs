@@ -1,6 +1,7 @@
 //! A client connected to a namespace: [`SocketRef`].
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use foldhash::HashMap;
@@ -70,7 +71,8 @@ pub(crate) struct Socket {
     connected: AtomicBool,
     /// Set once the socket gave its namespace back ([`crate::ns::Namespace::release`]).
     released: AtomicBool,
-    handlers: RwLock<HashMap<String, BoxedHandler>>,
+    /// By name; a `&'static str` name is kept without a copy.
+    handlers: RwLock<HashMap<Cow<'static, str>, BoxedHandler>>,
     any: RwLock<Option<BoxedHandler>>,
     on_disconnect: RwLock<Option<BoxedHandler>>,
     /// Taken when the socket closes, which ends its dispatch task.
@@ -201,7 +203,7 @@ impl SocketRef {
     }
 
     /// Registers the handler of `event` (replacing any previous one).
-    pub fn on<H: Handler<T>, T>(&self, event: impl Into<String>, handler: H) {
+    pub fn on<H: Handler<T>, T>(&self, event: impl Into<Cow<'static, str>>, handler: H) {
         let (event, handler) = (event.into(), boxed(handler));
         lock::write(&self.0.handlers).insert(event, handler);
     }
@@ -520,7 +522,7 @@ impl SocketRef {
             self.ack_error(id, None, crate::handler::ACK_UNKNOWN_EVENT);
             return;
         };
-        let ctx = self.ctx(Some(name.to_string()), payload, id);
+        let ctx = self.ctx(Some(String::from(name.as_str())), payload, id);
         let acked = ctx.acked.clone();
         let fut = std::panic::catch_unwind(AssertUnwindSafe(|| h(ctx)));
         let Ok(mut fut) = fut.map_err(|p| self.handler_panicked(&name, id, &acked, &p)) else {

@@ -317,8 +317,8 @@ async fn a_panicking_handler_is_isolated() {
 /// handler map's lock held, poisoning it (every later `on` was then dropped silently).
 struct PanickyName;
 
-impl From<PanickyName> for String {
-    fn from(_: PanickyName) -> String {
+impl From<PanickyName> for std::borrow::Cow<'static, str> {
+    fn from(_: PanickyName) -> Self {
         panic!("no name")
     }
 }

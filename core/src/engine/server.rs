@@ -257,7 +257,7 @@ impl Session {
             Vec::new()
         };
         let open = Packet::Open(Box::new(Handshake {
-            sid: sid.to_string(),
+            sid: String::from(sid.as_str()),
             upgrades,
             ping_interval: config.ping_interval,
             ping_timeout: config.ping_timeout,

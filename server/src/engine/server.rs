@@ -183,7 +183,7 @@ impl<P: Protocol> Engine<P> {
                 return Err(EngineError::Forbidden);
             }
         }
-        let head_bytes = parts.uri.to_string().len()
+        let head_bytes = uri_len(&parts.uri)
             + parts
                 .headers
                 .iter()
@@ -243,5 +243,17 @@ fn owned_headers(headers: &HeaderMap) -> HeaderMap {
 
 /// A copy of `uri` that owns its bytes (see [`owned_headers`]).
 fn owned_uri(uri: &Uri) -> Uri {
-    Uri::try_from(uri.to_string()).unwrap_or_else(|_| uri.clone())
+    // A request's URI is nearly always a path and query: copied as it is, not formatted.
+    let text = match (uri.scheme(), uri.authority(), uri.path_and_query()) {
+        (None, None, Some(pq)) => pq.as_str().to_owned(),
+        _ => uri.to_string(),
+    };
+    Uri::try_from(text).unwrap_or_else(|_| uri.clone())
+}
+
+/// About the length of `uri` as the request line wrote it, without formatting it.
+fn uri_len(uri: &Uri) -> usize {
+    uri.scheme_str().map_or(0, |s| s.len() + 3)
+        + uri.authority().map_or(0, |a| a.as_str().len())
+        + uri.path_and_query().map_or(0, |pq| pq.as_str().len())
 }

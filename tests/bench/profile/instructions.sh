@@ -21,7 +21,7 @@ trap 'rm -rf "$WORK"' EXIT
 for s in sockeye socketioxide; do
   cat >"$WORK/$s.sh" <<WRAP
 #!/bin/sh
-exec valgrind --tool=callgrind --callgrind-out-file=$WORK/\$CG_TAG-$s.cg "$BIN/$s-demo" "\$@"
+exec valgrind --tool=callgrind --callgrind-out-file=$WORK/\$CG_TAG-$s.%p.cg "$BIN/$s-demo" "\$@"
 WRAP
   chmod +x "$WORK/$s.sh"
 done
@@ -38,8 +38,11 @@ run() { # tag, size
   CG_TAG=$1 timeout 900 "$BIN/sockeye-bench" --servers sockeye,socketioxide "${args[@]}" \
     --sockeye-bin "$WORK/sockeye.sh" --socketioxide-bin "$WORK/socketioxide.sh" \
     --out "$WORK/$1.md" >"$WORK/$1.log" 2>&1 || { cat "$WORK/$1.log" >&2; exit 1; }
+  # One file per server process (the connect scenario starts one per transport): summed.
   for s in sockeye socketioxide; do
-    callgrind_annotate --threshold=100 "$WORK/$1-$s.cg" | sed -n '/file:function/,$p' | tail -n +3 >"$WORK/$1-$s.txt"
+    for f in "$WORK/$1-$s".*.cg; do
+      callgrind_annotate --threshold=100 "$f" | sed -n '/file:function/,$p' | tail -n +3
+    done >"$WORK/$1-$s.txt"
   done
 }
 case "$SCENARIO" in
