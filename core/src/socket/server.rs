@@ -255,7 +255,8 @@ impl Connection {
         let Some(nsp) = self.pending_connects.take(nsp) else {
             return Err(SendError::NotConnected);
         };
-        let mut data = String::from("{\"sid\":");
+        let mut data = String::with_capacity(20 + sid.len() + pid.map_or(0, |p| p.len() + 8));
+        data.push_str("{\"sid\":");
         json::write_string(&mut data, sid);
         if let Some(pid) = pid {
             data.push_str(",\"pid\":");
@@ -286,10 +287,11 @@ impl Connection {
 
     /// Sends an event (`data` the raw JSON array `["name", ...]`) without an ack.
     pub fn emit(&mut self, nsp: &str, data: Str, attachments: Vec<Bytes>) -> Result<(), SendError> {
-        if !self.namespaces.contains_key(nsp) {
+        // The map's key: a shared `Str`, no copy of the name.
+        let Some((nsp, _)) = self.namespaces.get_key_value(nsp) else {
             return Err(SendError::NotConnected);
-        }
-        self.send(&Packet::event(nsp, data, None, attachments));
+        };
+        self.send(&Packet::event(nsp.clone(), data, None, attachments));
         Ok(())
     }
 
@@ -303,9 +305,14 @@ impl Connection {
         attachments: Vec<Bytes>,
         timeout: Option<Duration>,
     ) -> Result<u64, SendError> {
+        // The map's key: a shared `Str`, no copy of the name.
+        let nsp = match self.namespaces.get_key_value(nsp) {
+            Some((key, _)) => key.clone(),
+            None => return Err(SendError::NotConnected),
+        };
         let ns = self
             .namespaces
-            .get_mut(nsp)
+            .get_mut(&nsp)
             .ok_or(SendError::NotConnected)?;
         let id = ns.acks.register(now, timeout);
         self.send(&Packet::event(nsp, data, Some(id), attachments));

@@ -10,8 +10,9 @@ use std::time::{Duration, SystemTime};
 use axum::body::Body;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, Uri};
 use axum::response::{IntoResponse, Response};
+use bytes::BytesMut;
 use sockeye_core::engine::{CloseReason, Transport};
 use sockeye_core::{Instant, Str};
 
@@ -225,18 +226,23 @@ impl<P: Protocol> Engine<P> {
 
 /// A copy of `headers` that owns its bytes. hyper's header values are slices of the
 /// connection's read buffer: a session keeping them (for `socket.handshake`) would keep that
-/// whole buffer (8 KiB or more) alive for its lifetime.
+/// whole buffer (8 KiB or more) alive for its lifetime. The values are copied into one
+/// buffer of their own (one allocation, not one per header); the names are hyper's copies
+/// already (or static), and are shared.
 fn owned_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut buf = BytesMut::with_capacity(headers.values().map(HeaderValue::len).sum());
+    for value in headers.values() {
+        buf.extend_from_slice(value.as_bytes());
+    }
+    let mut buf = buf.freeze();
     let mut out = HeaderMap::with_capacity(headers.len());
     for (name, value) in headers {
-        let (Ok(name), Ok(mut copy)) = (
-            HeaderName::from_bytes(name.as_str().as_bytes()),
-            HeaderValue::from_bytes(value.as_bytes()),
-        ) else {
+        let bytes = buf.split_to(value.len().min(buf.len()));
+        let Ok(mut copy) = HeaderValue::from_maybe_shared(bytes) else {
             continue;
         };
         copy.set_sensitive(value.is_sensitive());
-        out.append(name, copy);
+        out.append(name.clone(), copy);
     }
     out
 }

@@ -144,17 +144,23 @@ pub enum QueueError {
 pub struct SessionHandle<C> {
     sid: Str,
     tx: mpsc::Sender<Input<C>>,
-    /// Notified when an input found the queue full: the session closes.
-    overflow: Arc<Notify>,
     /// The input queue's byte budget (`max_queued_bytes`): frames, bodies and broadcasts
     /// hold permits until the task takes them.
     budget: Arc<Semaphore>,
+    link: Arc<Link<C>>,
+}
+
+/// What a session's handles share besides the queue and its budget (one allocation, one
+/// reference count to bump per clone of a handle).
+struct Link<C> {
+    /// Notified when an input found the queue full: the session closes.
+    overflow: Notify,
     /// Inputs sent and not yet handled by the task: while there are any, a broadcast takes
     /// the queue too, behind them (the order of what a session sends is kept).
-    queued: Arc<AtomicUsize>,
+    queued: AtomicUsize,
     /// The shortcut for broadcasts, commands and WebSocket frames: the session's machine,
     /// set once the machine exists (weakly held: the machine's own state holds handles).
-    direct: Arc<OnceLock<Arc<dyn DirectSend<C>>>>,
+    direct: OnceLock<Arc<dyn DirectSend<C>>>,
 }
 
 impl<C> Clone for SessionHandle<C> {
@@ -162,10 +168,8 @@ impl<C> Clone for SessionHandle<C> {
         SessionHandle {
             sid: self.sid.clone(),
             tx: self.tx.clone(),
-            overflow: self.overflow.clone(),
             budget: self.budget.clone(),
-            queued: self.queued.clone(),
-            direct: self.direct.clone(),
+            link: self.link.clone(),
         }
     }
 }
@@ -175,13 +179,13 @@ trait DirectSend<C>: Send + Sync {
     /// Broadcast messages (the machine's events are left to the task: the broadcaster may
     /// hold locks the protocol's event handling takes). False if the shortcut is not open
     /// (the task is busy, inputs are queued, not on an attached WebSocket): queue them.
-    fn prepared(&self, prepared: &Arc<[Prepared]>, volatile: bool) -> bool;
+    fn prepared(&self, queued: &AtomicUsize, prepared: &Arc<[Prepared]>, volatile: bool) -> bool;
     /// A protocol command (events left to the task, as for broadcasts); given back if the
     /// shortcut is not open.
-    fn command(&self, command: C) -> Result<(), C>;
+    fn command(&self, queued: &AtomicUsize, command: C) -> Result<(), C>;
     /// A frame of the WebSocket `id`, handled with all its consequences (the reader task
     /// holds no lock); given back if the shortcut is not open.
-    fn ws_frame(&self, id: u64, frame: Frame) -> Result<(), Frame>;
+    fn ws_frame(&self, queued: &AtomicUsize, id: u64, frame: Frame) -> Result<(), Frame>;
 }
 
 impl<C: Send + 'static> SessionHandle<C> {
@@ -196,17 +200,17 @@ impl<C: Send + 'static> SessionHandle<C> {
     }
 
     fn try_input(&self, input: Input<C>, volatile: bool) -> Result<(), QueueError> {
-        self.queued.fetch_add(1, Ordering::SeqCst);
+        self.link.queued.fetch_add(1, Ordering::SeqCst);
         let sent = self.tx.try_send(input);
         if sent.is_err() {
-            self.queued.fetch_sub(1, Ordering::SeqCst);
+            self.link.queued.fetch_sub(1, Ordering::SeqCst);
         }
         match sent {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(_)) => {
                 if !volatile {
                     tracing::warn!(sid = %self.sid, "session queue full; closing the session");
-                    self.overflow.notify_one();
+                    self.link.overflow.notify_one();
                 }
                 Err(QueueError::Full)
             }
@@ -224,7 +228,7 @@ impl<C: Send + 'static> SessionHandle<C> {
             Err(tokio::sync::TryAcquireError::NoPermits) => {
                 if !volatile {
                     tracing::warn!(sid = %self.sid, "session queue over its byte budget; closing the session");
-                    self.overflow.notify_one();
+                    self.link.overflow.notify_one();
                 }
                 Err(QueueError::Full)
             }
@@ -235,8 +239,8 @@ impl<C: Send + 'static> SessionHandle<C> {
     /// the input queue's byte budget, as frames and broadcasts do; a full queue means the
     /// client does not keep up: the session is closed.
     pub fn command(&self, command: C, bytes: usize) -> Result<(), QueueError> {
-        let command = match self.direct.get() {
-            Some(direct) => match direct.command(command) {
+        let command = match self.link.direct.get() {
+            Some(direct) => match direct.command(&self.link.queued, command) {
                 Ok(()) => return Ok(()),
                 Err(command) => command,
             },
@@ -258,10 +262,10 @@ impl<C: Send + 'static> SessionHandle<C> {
     /// (If this future is dropped while it waits, the count stays one too high: the session
     /// then queues its broadcasts, which is only slower.)
     async fn send(&self, input: Input<C>) -> Result<(), mpsc::error::SendError<Input<C>>> {
-        self.queued.fetch_add(1, Ordering::SeqCst);
+        self.link.queued.fetch_add(1, Ordering::SeqCst);
         let sent = self.tx.send(input).await;
         if sent.is_err() {
-            self.queued.fetch_sub(1, Ordering::SeqCst);
+            self.link.queued.fetch_sub(1, Ordering::SeqCst);
         }
         sent
     }
@@ -273,8 +277,8 @@ impl<C: Send + 'static> SessionHandle<C> {
         prepared: Arc<[Prepared]>,
         volatile: bool,
     ) -> Result<(), QueueError> {
-        if let Some(direct) = self.direct.get() {
-            if direct.prepared(&prepared, volatile) {
+        if let Some(direct) = self.link.direct.get() {
+            if direct.prepared(&self.link.queued, &prepared, volatile) {
                 return Ok(());
             }
         }
@@ -292,8 +296,8 @@ impl<C: Send + 'static> SessionHandle<C> {
     /// session is idle, else queued (waiting for room in the byte budget). An error means
     /// the session is gone.
     pub(crate) async fn ws_frame(&self, id: u64, frame: Frame) -> Result<(), EngineError> {
-        let frame = match self.direct.get() {
-            Some(direct) => match direct.ws_frame(id, frame) {
+        let frame = match self.link.direct.get() {
+            Some(direct) => match direct.ws_frame(&self.link.queued, id, frame) {
                 Ok(()) => return Ok(()),
                 Err(frame) => frame,
             },
@@ -404,26 +408,25 @@ impl<P: Protocol> Shared<P> {
 /// The direct calls of a session's handles.
 struct DirectCalls<P: Protocol> {
     shared: Weak<Shared<P>>,
-    queued: Arc<AtomicUsize>,
 }
 
 impl<P: Protocol> DirectSend<P::Command> for DirectCalls<P> {
-    fn prepared(&self, prepared: &Arc<[Prepared]>, volatile: bool) -> bool {
+    fn prepared(&self, queued: &AtomicUsize, prepared: &Arc<[Prepared]>, volatile: bool) -> bool {
         let Some(shared) = self.shared.upgrade() else {
             return false;
         };
-        let done = shared.direct(&self.queued, false, |core, now| {
+        let done = shared.direct(queued, false, |core, now| {
             core.send_prepared(&shared.engine, &shared.sid, now, prepared, volatile);
         });
         done.is_some()
     }
 
-    fn command(&self, command: P::Command) -> Result<(), P::Command> {
+    fn command(&self, queued: &AtomicUsize, command: P::Command) -> Result<(), P::Command> {
         let Some(shared) = self.shared.upgrade() else {
             return Err(command);
         };
         let mut command = Some(command);
-        shared.direct(&self.queued, false, |core, now| {
+        shared.direct(queued, false, |core, now| {
             if let Some(c) = command.take() {
                 core.command(&shared.engine, now, c);
             }
@@ -431,12 +434,12 @@ impl<P: Protocol> DirectSend<P::Command> for DirectCalls<P> {
         command.map_or(Ok(()), Err)
     }
 
-    fn ws_frame(&self, id: u64, frame: Frame) -> Result<(), Frame> {
+    fn ws_frame(&self, queued: &AtomicUsize, id: u64, frame: Frame) -> Result<(), Frame> {
         let Some(shared) = self.shared.upgrade() else {
             return Err(frame);
         };
         let mut frame = Some(frame);
-        shared.direct(&self.queued, true, |core, now| {
+        shared.direct(queued, true, |core, now| {
             if let Some(frame) = frame.take() {
                 core.ws_frame(&shared.sid, now, id, frame);
             }
@@ -604,10 +607,12 @@ pub(crate) fn spawn<P: Protocol>(
     let handle = SessionHandle {
         sid: sid.clone(),
         tx,
-        overflow: Arc::new(Notify::new()),
         budget: Arc::new(Semaphore::new(budget)),
-        queued: Arc::new(AtomicUsize::new(0)),
-        direct: Arc::new(OnceLock::new()),
+        link: Arc::new(Link {
+            overflow: Notify::new(),
+            queued: AtomicUsize::new(0),
+            direct: OnceLock::new(),
+        }),
     };
     let now = engine.now();
     let (machine, state) = engine
@@ -627,9 +632,8 @@ pub(crate) fn spawn<P: Protocol>(
     });
     let calls: Arc<dyn DirectSend<P::Command>> = Arc::new(DirectCalls {
         shared: Arc::downgrade(&shared),
-        queued: handle.queued.clone(),
     });
-    let _ = handle.direct.set(calls);
+    let _ = handle.link.direct.set(calls);
     let task = SessionTask {
         shared,
         handle: handle.clone(),
@@ -688,8 +692,8 @@ impl<P: Protocol> SessionTask<P> {
         let sleep = tokio::time::sleep(std::time::Duration::ZERO);
         tokio::pin!(sleep);
         let mut armed: Option<tokio::time::Instant> = None;
-        let overflow = self.handle.overflow.clone();
-        let notified = overflow.notified();
+        let link = self.handle.link.clone();
+        let notified = link.overflow.notified();
         tokio::pin!(notified);
         let mut overflowed = false;
         let direct = shared.wake.notified();
@@ -738,7 +742,7 @@ impl<P: Protocol> SessionTask<P> {
                     self.pump();
                     // Handled: a broadcast may now take the shortcut (if nothing else is
                     // queued).
-                    self.handle.queued.fetch_sub(1, Ordering::SeqCst);
+                    self.handle.link.queued.fetch_sub(1, Ordering::SeqCst);
                     continue;
                 }
                 Wake::Input(None) => shared
@@ -876,10 +880,12 @@ mod tests {
         let handle = SessionHandle {
             sid: Str::from_static("s"),
             tx,
-            overflow: Arc::new(Notify::new()),
             budget: Arc::new(Semaphore::new(10_000)),
-            queued: Arc::new(AtomicUsize::new(0)),
-            direct: Arc::new(OnceLock::new()),
+            link: Arc::new(Link {
+                overflow: Notify::new(),
+                queued: AtomicUsize::new(0),
+                direct: OnceLock::new(),
+            }),
         };
         for _ in 0..9 {
             handle.command(0, 1_000).expect("within the budget");
@@ -888,7 +894,7 @@ mod tests {
         // The session was told to close.
         tokio::time::timeout(
             std::time::Duration::from_secs(1),
-            handle.overflow.notified(),
+            handle.link.overflow.notified(),
         )
         .await
         .expect("overflow notified");
