@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::bus::{Bus, PythonFormat, Route};
 use super::msgpack::{self, Broadcast, Flags};
 use super::python;
-use super::requests::{fetched_sockets, kind, Request, Response, WireOpts};
+use super::requests::{fetched_sockets, kind, Request, Response, ResponseHead, WireOpts};
 use crate::ack::AckError;
 use crate::adapter::{
     Adapter, AdapterError, AdapterFuture, BroadcastOptions, Encoded, LocalAdapter, SocketData,
@@ -437,6 +437,15 @@ impl Shared {
                     attachments: ack.attachments,
                 }));
             }
+            return;
+        }
+        // Every node hears every response on the shared channel: the request id first
+        // (a scan, no values built), the whole response only for a request of ours.
+        let Ok(head) = serde_json::from_slice::<ResponseHead>(payload) else {
+            tracing::debug!("cluster: malformed response dropped");
+            return;
+        };
+        if !self.requests().contains_key(&head.request_id) {
             return;
         }
         let Ok(resp) = serde_json::from_slice::<Response>(payload) else {

@@ -97,6 +97,13 @@ impl Response {
     }
 }
 
+/// The request id of a JSON response, read without building its other fields.
+#[derive(Deserialize)]
+pub(crate) struct ResponseHead {
+    #[serde(rename = "requestId")]
+    pub request_id: String,
+}
+
 /// The sockets of a `REMOTE_FETCH` response (entries that do not parse are skipped).
 pub(crate) fn fetched_sockets(v: Value) -> Vec<SocketData> {
     match v {

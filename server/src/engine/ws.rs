@@ -137,6 +137,9 @@ async fn run<P: Protocol>(engine: Arc<Engine<P>>, socket: WebSocket, target: Tar
     }
 }
 
+/// Largest shared text frame (a broadcast's) copied for each recipient rather than shared.
+const COPY_SHARED_TEXT: usize = 1024;
+
 /// Most frames written before one flush: what is already queued goes out together.
 const WRITE_BATCH: usize = 64;
 
@@ -165,10 +168,15 @@ async fn write_loop(
                 bytes.fetch_sub(frame_len(&frame), Ordering::Relaxed);
                 let msg = match frame {
                     // A `Str` is UTF-8 already: a frame of its own goes as its `String`
-                    // (no second validation); a shared one (a broadcast) is checked again,
-                    // which costs less than a copy.
+                    // (no second validation). A shared one (a broadcast) is copied if
+                    // small: handing the shared buffer to the codec allocates too (a
+                    // `Bytes` owner), and the codec validates it again. A large one is
+                    // shared, not copied per recipient.
                     Frame::Text(s) => match s.try_into_string() {
                         Ok(s) => Some(WsMessage::Text(Utf8Bytes::from(s))),
+                        Err(s) if s.len() <= COPY_SHARED_TEXT => {
+                            Some(WsMessage::Text(Utf8Bytes::from(s.as_str())))
+                        }
                         Err(s) => Utf8Bytes::try_from(s.into_bytes())
                             .ok()
                             .map(WsMessage::Text),
