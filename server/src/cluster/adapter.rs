@@ -51,6 +51,12 @@ impl Registry {
 
     /// A python-socketio message: handled by the namespace it names.
     pub(crate) fn on_python(&self, payload: &[u8]) {
+        if let Some((nsp, host_id)) = python::emit_head(payload) {
+            match self.get(&nsp) {
+                Some(shared) if !shared.skips_python_emit(host_id.as_deref()) => {}
+                _ => return,
+            }
+        }
         let Some(message) = python::decode(payload) else {
             tracing::debug!("cluster: malformed python-socketio message dropped");
             return;
@@ -196,6 +202,10 @@ impl Shared {
     /// bus told (servers without that room skip it undecoded).
     pub(crate) fn on_broadcast(self: &Arc<Self>, room: Option<&str>, payload: &[u8]) {
         if room.is_some_and(|room| !self.local.has_room(room)) {
+            return;
+        }
+        // Our own broadcast, back from the bus: dropped before it is decoded.
+        if msgpack::broadcast_uid(payload) == Some(self.uid().as_bytes()) {
             return;
         }
         let b = match msgpack::decode_broadcast(payload) {
@@ -506,6 +516,14 @@ impl Shared {
     /// Handles a python-socketio message now, on the subscriber task: the messages take
     /// effect in the order they were published (an `enter_room` before the `emit` to that
     /// room that follows it). The local adapter's room operations complete at once.
+    /// Whether a python-socketio `emit` from `host_id` is ours, or a Sockeye node's copy of
+    /// a broadcast that also came natively.
+    fn skips_python_emit(&self, host_id: Option<&str>) -> bool {
+        let from_sockeye = host_id.is_some_and(|h| h.starts_with(python::SOCKEYE_HOST));
+        let ours = host_id == Some(self.python_host.as_str());
+        ours || (from_sockeye && self.bus.python() != PythonFormat::Preferred)
+    }
+
     fn on_python(self: &Arc<Self>, message: python::Message) {
         match message {
             python::Message::Emit {
@@ -518,12 +536,7 @@ impl Shared {
                 callback,
                 ..
             } => {
-                let from_sockeye = host_id
-                    .as_deref()
-                    .is_some_and(|h| h.starts_with(python::SOCKEYE_HOST));
-                let ours = host_id.as_deref() == Some(self.python_host.as_str());
-                if ours || (from_sockeye && self.bus.python() != PythonFormat::Preferred) {
-                    // Ours, or a Sockeye node's copy of a broadcast that also came natively.
+                if self.skips_python_emit(host_id.as_deref()) {
                     return;
                 }
                 let payload = Payload {

@@ -1060,6 +1060,35 @@ pub fn encode_emitter_broadcast(b: &Broadcast) -> Result<Vec<u8>, CodecError> {
 }
 
 /// Decodes what redis-adapter or redis-emitter publish on a broadcast channel.
+/// The sender's uid of a broadcast (`[uid, packet, opts]`), read without decoding the rest:
+/// a node hears its own broadcasts, and drops them before decoding. `None` if the message
+/// does not start so.
+pub fn broadcast_uid(bytes: &[u8]) -> Option<&[u8]> {
+    let mut r = Reader {
+        buf: bytes,
+        pos: 0,
+        values: 0,
+    };
+    match r.u8().ok()? {
+        0x90..=0x9f => {}
+        0xdc => {
+            r.len16().ok()?;
+        }
+        0xdd => {
+            r.len32().ok()?;
+        }
+        _ => return None,
+    }
+    let n = match r.u8().ok()? {
+        b @ 0xa0..=0xbf => usize::from(b & 0x1f),
+        0xd9 => r.len8().ok()?,
+        0xda => r.len16().ok()?,
+        0xdb => r.len32().ok()?,
+        _ => return None,
+    };
+    r.take(n).ok()
+}
+
 pub fn decode_broadcast(bytes: &[u8]) -> Result<Broadcast, CodecError> {
     let v = decode_value(bytes)?;
     let Value::Array(a) = &v else {
@@ -1446,7 +1475,17 @@ mod tests {
                 b.args
             );
             assert_eq!(decode_broadcast(&hex(fx)).unwrap(), b, "decoding {fx}");
+            // The uid is read without decoding the rest, as Node's adapter writes it.
+            assert_eq!(
+                broadcast_uid(&hex(fx)),
+                Some(b.uid.as_bytes()),
+                "uid of {fx}"
+            );
         }
+        assert_eq!(broadcast_uid(&[0x93, 0xc0]), None);
+        assert_eq!(broadcast_uid(&[0x93, 0xa3, b'a']), None);
+        assert_eq!(broadcast_uid(&[0x80]), None);
+        assert_eq!(broadcast_uid(&[]), None);
     }
 
     #[test]

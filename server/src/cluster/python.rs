@@ -100,6 +100,26 @@ fn namespace(m: &Value) -> String {
     text(m, "namespace").unwrap_or_else(|| "/".to_owned())
 }
 
+/// The namespace and `host_id` of an `emit` message, read without building its values (a
+/// scan): a node drops its own messages and other Sockeye nodes' copies of native
+/// broadcasts before decoding them. `None` if it is not a plain JSON `emit`.
+pub(crate) fn emit_head(bytes: &[u8]) -> Option<(String, Option<String>)> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        method: Option<String>,
+        namespace: Option<String>,
+        host_id: Option<String>,
+    }
+    let head: Head = serde_json::from_slice(bytes).ok()?;
+    if head.method.as_deref() != Some("emit") {
+        return None;
+    }
+    Some((
+        head.namespace.unwrap_or_else(|| "/".to_owned()),
+        head.host_id,
+    ))
+}
+
 /// Decodes a message; `None` for anything that is not one we handle (logged by the caller).
 pub(crate) fn decode(bytes: &[u8]) -> Option<Message> {
     let mut m: Value = serde_json::from_slice(bytes).ok()?;
