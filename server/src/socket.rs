@@ -207,7 +207,13 @@ impl SocketRef {
     /// Registers the handler of `event` (replacing any previous one).
     pub fn on<H: Handler<T>, T>(&self, event: impl Into<Cow<'static, str>>, handler: H) {
         let (event, handler) = (event.into(), boxed(handler));
-        lock::write(&self.0.handlers).insert(event, handler);
+        let mut handlers = lock::write(&self.0.handlers);
+        if handlers.capacity() == 0 {
+            // Apps register their events one by one on every connect: room for several at
+            // once, not three regrowths of the table.
+            handlers.reserve(8);
+        }
+        handlers.insert(event, handler);
     }
 
     /// Registers a catch-all handler for events that have no handler of their own (the

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# User-space instructions per delivered message (fan-out), per ack (echo) or per connect
-# (connect, both transports), for sockeye-demo
+# User-space instructions per delivered message (fan-out), per ack (echo), per connect
+# (connect, both transports) or per 64 KiB echo (binary), for sockeye-demo
 # and socketioxide-demo, counted by valgrind's callgrind: repeatable on a busy machine, where
 # CPU time is not. Each server runs the scenario twice (a short and a long run) under
 # callgrind; the difference of the two counts, function by function, divided by the
 # difference in deliveries, leaves out start-up and connection set-up. Kernel time (system
 # calls) is not counted: compare with sockeye-bench's CPU figures for the whole cost.
 #
-#   tests/bench/profile/instructions.sh [fanout|fanout-all|echo|connect] [TOP]
+#   tests/bench/profile/instructions.sh [fanout|fanout-all|echo|connect|binary] [TOP]
 #
 # Needs release builds (cargo build --release -p sockeye --bin sockeye-demo &&
 # cargo build --release -p sockeye-bench) and valgrind. About 2 minutes.
@@ -33,6 +33,7 @@ run() { # tag, size
     fanout-all) args=(--scenarios fanout-all --fanout-all-clients 200 \
       --fanout-all-deliveries "$((200 * $2))" --fanout-all-delivery-rate 2000) ;;
     connect) args=(--scenarios connect --connects "$2") ;;
+    binary) args=(--scenarios binary --binary-clients 10 --binary-echoes "$2") ;;
     *) echo "unknown scenario $SCENARIO" >&2; exit 2 ;;
   esac
   CG_TAG=$1 timeout 900 "$BIN/sockeye-bench" --servers sockeye,socketioxide "${args[@]}" \
@@ -48,6 +49,7 @@ run() { # tag, size
 case "$SCENARIO" in
   echo) run short 4; run long 12 ;;
   connect) run short 100; run long 300 ;;
+  binary) run short 20; run long 60 ;;
   *) run short 50; run long 150 ;;
 esac
 python3 - "$WORK" "$SCENARIO" "$TOP" <<'PY'
@@ -67,6 +69,8 @@ def units(tag, col):
         return 200 * (50 if tag == 'short' else 150)
     if scenario == 'connect':
         return 2 * (100 if tag == 'short' else 300)
+    if scenario == 'binary':
+        return 10 * (20 if tag == 'short' else 60)
     for line in open(f'{work}/{tag}.md'):
         if line.startswith('| echo: acks per second'):
             return float(line.split('|')[3 + col].strip()) * (4 if tag == 'short' else 12)
@@ -74,7 +78,7 @@ for col, s in enumerate(['sockeye', 'socketioxide']):
     a, b = load(f'{work}/short-{s}.txt'), load(f'{work}/long-{s}.txt')
     n = units('long', col) - units('short', col)
     diff = {k: (b.get(k, 0) - a.get(k, 0)) / n for k in set(a) | set(b)}
-    what = {'echo': 'ack', 'connect': 'connect'}.get(scenario, 'delivery')
+    what = {'echo': 'ack', 'connect': 'connect', 'binary': 'echo'}.get(scenario, 'delivery')
     print(f'{s}: {sum(diff.values()):.0f} user instructions per {what}')
     for k, v in sorted(diff.items(), key=lambda x: -x[1])[:top]:
         print(f'  {v:7.0f}  {k}')

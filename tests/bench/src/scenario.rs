@@ -84,7 +84,7 @@ impl Params {
             idle_clients: 10_000,
             connects: 1000,
             binary_clients: 10,
-            binary_echoes: 50,
+            binary_echoes: 500,
             redis_clients: 1000,
             redis_messages: 100,
             redis_rate: 50.0,
