@@ -217,6 +217,9 @@ async fn serve(args: Args) -> std::io::Result<()> {
             .with_time(Duration::from_secs(args.tcp_keepalive))
             .with_interval(Duration::from_secs(10))
     });
+    // Linux gives an accepted socket the listening socket's TCP_NODELAY and keepalive
+    // settings: set once there, not with four system calls per connection.
+    let per_connection = !INHERITED_OPTIONS || !tune(&listener, keepalive.as_ref());
     // `true` once shutting down; every connection task holds a receiver.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
 
@@ -236,14 +239,8 @@ async fn serve(args: Args) -> std::io::Result<()> {
                 }
             },
         };
-        // Small frames and poll answers must not wait for Nagle's algorithm.
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {e}");
-        }
-        if let Some(k) = &keepalive {
-            if let Err(e) = socket2::SockRef::from(&tcp).set_tcp_keepalive(k) {
-                tracing::debug!("cannot set TCP keepalive: {e}");
-            }
+        if per_connection {
+            tune(&tcp, keepalive.as_ref());
         }
         let svc =
             app.clone()
@@ -321,9 +318,55 @@ fn trim() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn trim() {}
 
+/// Whether accepted sockets inherit the listening socket's TCP options (Linux copies the
+/// listener's socket when it accepts; a test below checks it).
+const INHERITED_OPTIONS: bool = cfg!(target_os = "linux");
+
+/// Sets TCP_NODELAY (small frames and poll answers must not wait for Nagle's algorithm)
+/// and, if given, TCP keepalive (a vanished peer's connection is noticed). False if the
+/// system refused one of them (logged).
+fn tune<'s>(
+    socket: impl Into<socket2::SockRef<'s>>,
+    keepalive: Option<&socket2::TcpKeepalive>,
+) -> bool {
+    let socket = socket.into();
+    let mut ok = true;
+    if let Err(e) = socket.set_tcp_nodelay(true) {
+        tracing::debug!("cannot set TCP_NODELAY: {e}");
+        ok = false;
+    }
+    if let Some(k) = keepalive {
+        if let Err(e) = socket.set_tcp_keepalive(k) {
+            tracing::debug!("cannot set TCP keepalive: {e}");
+            ok = false;
+        }
+    }
+    ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `serve` relies on to skip the per-connection system calls.
+    #[test]
+    fn accepted_sockets_inherit_the_listeners_tcp_options() {
+        if !INHERITED_OPTIONS {
+            return;
+        }
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let keepalive = socket2::TcpKeepalive::new()
+            .with_time(Duration::from_secs(37))
+            .with_interval(Duration::from_secs(11));
+        assert!(tune(&listener, Some(&keepalive)));
+        let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        let s = socket2::SockRef::from(&accepted);
+        assert!(s.tcp_nodelay().unwrap());
+        assert!(s.keepalive().unwrap());
+        assert_eq!(s.tcp_keepalive_time().unwrap(), Duration::from_secs(37));
+        assert_eq!(s.tcp_keepalive_interval().unwrap(), Duration::from_secs(11));
+    }
 
     #[test]
     fn adapter_parses_the_three_kinds_and_rejects_others() {
