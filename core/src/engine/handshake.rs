@@ -53,6 +53,44 @@ impl Handshake {
 
     /// Parses the handshake JSON. Unknown fields are ignored; `sid`, `pingInterval`,
     /// `pingTimeout` are required; `upgrades` defaults to empty and `maxPayload` to 1,000,000.
+    ///
+    /// With feature `host-json`, the host's `JSON.parse` reads it (as engine.io-client does):
+    /// an integer may then also be written with a fraction or an exponent (`2.5e4`).
+    #[cfg(feature = "host-json")]
+    pub fn from_json(json: &str) -> Result<Handshake, &'static str> {
+        use crate::json::host;
+        if !host::is_object(json) {
+            return Err("not a JSON object");
+        }
+        let ms = |key, why| {
+            host::uint(json, key)
+                .map(|n| n.map(Duration::from_millis).ok_or(why))
+                .transpose()
+        };
+        Ok(Handshake {
+            sid: host::string(json, "sid")
+                .ok_or("missing sid")?
+                .ok_or("sid is not a string")?,
+            upgrades: host::strings(json, "upgrades")
+                .unwrap_or(Some(Vec::new()))
+                .ok_or("upgrades is not an array of strings")?,
+            ping_interval: ms("pingInterval", "pingInterval is not an integer")?
+                .ok_or("missing pingInterval")?,
+            ping_timeout: ms("pingTimeout", "pingTimeout is not an integer")?
+                .ok_or("missing pingTimeout")?,
+            max_payload: match host::uint(json, "maxPayload") {
+                None => DEFAULT_MAX_PAYLOAD,
+                Some(n) => n
+                    // Larger than addressable memory means "no limit" in practice.
+                    .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+                    .ok_or("maxPayload is not an integer")?,
+            },
+        })
+    }
+
+    /// Parses the handshake JSON. Unknown fields are ignored; `sid`, `pingInterval`,
+    /// `pingTimeout` are required; `upgrades` defaults to empty and `maxPayload` to 1,000,000.
+    #[cfg(not(feature = "host-json"))]
     pub fn from_json(json: &str) -> Result<Handshake, &'static str> {
         let members = json::object_members(json).map_err(|_| "not a JSON object")?;
         let mut sid = None;

@@ -854,15 +854,8 @@ impl Client {
                 if ns.pid.is_some() {
                     // With recovery on, the server appends the packet's offset as a last string
                     // argument; remember it for the next CONNECT.
-                    if let Some(last) = json::array_elements(&data)
-                        .ok()
-                        .and_then(|els| els.last().copied())
-                    {
-                        if json::kind(last) == Some(json::Kind::String) {
-                            if let Ok(offset) = json::parse_string(last) {
-                                ns.offset = Some(Str::from(offset));
-                            }
-                        }
+                    if let Some(offset) = last_string(&data) {
+                        ns.offset = Some(Str::from(offset));
                     }
                 }
                 self.events.push_back(Event::Event {
@@ -999,15 +992,34 @@ impl Client {
     }
 }
 
+/// Whether `a` is one JSON object.
+#[cfg(not(feature = "host-json"))]
+fn is_object(a: &str) -> bool {
+    json::kind(a) == Some(json::Kind::Object) && json::validate(a).is_ok()
+}
+#[cfg(feature = "host-json")]
+use json::host::is_object;
+
 /// Checks that `auth`, if any, is one JSON object.
 fn validate_auth(auth: Option<&Str>) -> Result<(), InvalidAuth> {
     match auth {
-        Some(a) if json::kind(a) != Some(json::Kind::Object) || json::validate(a).is_err() => {
-            Err(InvalidAuth)
-        }
+        Some(a) if !is_object(a) => Err(InvalidAuth),
         _ => Ok(()),
     }
 }
+
+/// The last element of the (valid) JSON array `data`, if it is a string.
+#[cfg(not(feature = "host-json"))]
+fn last_string(data: &str) -> Option<String> {
+    let els = json::array_elements(data).ok()?;
+    let last = els.last().copied()?;
+    if json::kind(last) != Some(json::Kind::String) {
+        return None;
+    }
+    json::parse_string(last).ok()
+}
+#[cfg(feature = "host-json")]
+use json::host::last_string;
 
 /// The `CONNECT` for `nsp`: its auth, with `pid`/`offset` merged in when the server gave a
 /// `pid` (connection state recovery).
@@ -1020,6 +1032,14 @@ fn connect_packet(nsp: &Str, ns: &Namespace) -> Packet {
 }
 
 /// Parses the server's CONNECT data `{"sid": "...", "pid": "..."}`.
+#[cfg(feature = "host-json")]
+fn parse_connect(data: &str) -> Option<(Str, Option<Str>)> {
+    let string = |key| json::host::string(data, key).flatten().map(Str::from);
+    Some((string("sid")?, string("pid")))
+}
+
+/// Parses the server's CONNECT data `{"sid": "...", "pid": "..."}`.
+#[cfg(not(feature = "host-json"))]
 fn parse_connect(data: &str) -> Option<(Str, Option<Str>)> {
     let members = json::object_members(data).ok()?;
     let mut sid = None;
@@ -1043,6 +1063,11 @@ fn recovery_auth(auth: Option<&str>, pid: &str, offset: Option<&str>) -> Str {
         Some(o) => json::write_string(&mut out, o),
         None => out.push_str("null"),
     }
+    #[cfg(feature = "host-json")]
+    if let Some(auth) = auth {
+        out.push_str(&json::host::rest(auth));
+    }
+    #[cfg(not(feature = "host-json"))]
     if let Ok(members) = auth.map(json::object_members).transpose() {
         for (k, v) in members.unwrap_or_default() {
             if k == "pid" || k == "offset" {

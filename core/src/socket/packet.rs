@@ -6,7 +6,7 @@
 //! shape with the [`crate::json`] scanner; nothing builds a tree.
 
 use crate::decimal;
-use crate::json::{self, JsonError, Kind};
+use crate::json::{self, JsonError};
 use crate::prelude::*;
 use crate::Str;
 use bytes::Bytes;
@@ -259,6 +259,7 @@ impl Packet {
 
         let data = if i < b.len() {
             let data = text.slice(i..b.len()).ok_or(PacketError::InvalidPayload)?;
+            #[cfg(not(feature = "host-json"))]
             json::validate(&data)?;
             Some(data)
         } else {
@@ -313,8 +314,37 @@ fn first_element(data: &str) -> Option<&str> {
     inner.get(..end)
 }
 
-/// Whether (already validated) `data` has the shape packets of type `ty` carry.
+/// Whether `data` is JSON of the shape packets of type `ty` carry, as the host's
+/// `JSON.parse` reads it (feature `host-json`: the checks of socket.io-parser's
+/// `isPayloadValid`, which `JSON.parse`s the data).
+#[cfg(feature = "host-json")]
 fn payload_is_valid(ty: PacketType, data: Option<&str>) -> bool {
+    let Some(data) = data else {
+        return matches!(ty, PacketType::Connect | PacketType::Disconnect);
+    };
+    let Some(shape) = json::host::shape(data) else {
+        return false;
+    };
+    match ty {
+        PacketType::Connect => shape == "o",
+        PacketType::Disconnect => false,
+        PacketType::ConnectError => shape == "o" || shape == "s",
+        PacketType::Event | PacketType::BinaryEvent => {
+            shape == "n"
+                || shape
+                    .strip_prefix('e')
+                    .is_some_and(|n| !is_reserved_event(n))
+        }
+        PacketType::Ack | PacketType::BinaryAck => {
+            shape == "n" || shape == "a" || shape.starts_with('e')
+        }
+    }
+}
+
+/// Whether (already validated) `data` has the shape packets of type `ty` carry.
+#[cfg(not(feature = "host-json"))]
+fn payload_is_valid(ty: PacketType, data: Option<&str>) -> bool {
+    use json::Kind;
     let kind = data.and_then(json::kind);
     match ty {
         PacketType::Connect => data.is_none() || kind == Some(Kind::Object),
