@@ -29,10 +29,13 @@ mod op {
     pub const LAST_STRING: u8 = 4;
     /// The members of an object except `pid` and `offset`, each as `,"key":value`.
     pub const REST: u8 = 5;
+    /// The text itself as a JSON string literal (`JSON.stringify`).
+    pub const QUOTE: u8 = 6;
 }
 
 #[wasm_bindgen(inline_js = r#"
 export function json(t, op, k) {
+  if (op === 6) return JSON.stringify(t);
   let v;
   try { v = JSON.parse(t); } catch (_) { return; }
   const a = Array.isArray(v);
@@ -117,4 +120,9 @@ pub fn last_string(text: &str) -> Option<String> {
 /// (empty if `text` is not an object).
 pub fn rest(text: &str) -> String {
     json(text, op::REST, "").unwrap_or_default()
+}
+
+/// `s` as a JSON string literal, quotes included.
+pub fn quote(s: &str) -> String {
+    json(s, op::QUOTE, "").unwrap_or_default()
 }

@@ -1056,11 +1056,15 @@ fn parse_connect(data: &str) -> Option<(Str, Option<Str>)> {
 
 /// `{"pid": pid, "offset": offset, ...auth}`, as socket.io-client sends on reconnection.
 fn recovery_auth(auth: Option<&str>, pid: &str, offset: Option<&str>) -> Str {
+    #[cfg(feature = "host-json")]
+    let write_string = |out: &mut String, s| out.push_str(&json::host::quote(s));
+    #[cfg(not(feature = "host-json"))]
+    use json::write_string;
     let mut out = String::from("{\"pid\":");
-    json::write_string(&mut out, pid);
+    write_string(&mut out, pid);
     out.push_str(",\"offset\":");
     match offset {
-        Some(o) => json::write_string(&mut out, o),
+        Some(o) => write_string(&mut out, o),
         None => out.push_str("null"),
     }
     #[cfg(feature = "host-json")]
@@ -1074,7 +1078,7 @@ fn recovery_auth(auth: Option<&str>, pid: &str, offset: Option<&str>) -> Str {
                 continue;
             }
             out.push(',');
-            json::write_string(&mut out, &k);
+            write_string(&mut out, &k);
             out.push(':');
             out.push_str(v);
         }
