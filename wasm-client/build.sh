@@ -27,7 +27,7 @@ mkdir -p "$PKG"
 GLUE="$(mktemp -d "${TMPDIR:-/tmp}/sockeye-glue.XXXXXX")"
 trap 'rm -rf "$GLUE"' EXIT
 # --omit-default-module-path: the loaders (js/load/) say where the .wasm is.
-wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --encode-into always \
   --omit-default-module-path \
   --out-dir "$GLUE" \
   "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/sockeye_wasm.wasm"
