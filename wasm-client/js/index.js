@@ -506,10 +506,12 @@ export class Socket extends Emitter {
     if (io.opts.autoConnect !== false) this.connect();
   }
 
-  get connected() { return (this.io._e.state(this.nsp) & 1) === 1; }
+  /** The wasm's word on this namespace: `undefined` if not active, `0` if not connected, else `1` and the id. */
+  _s() { return this.io._e.socket(this.nsp); }
+  get connected() { return (this._s() || '')[0] === '1'; }
   get disconnected() { return !this.connected; }
-  get id() { return this.io._e.id(this.nsp); }
-  get active() { return (this.io._e.state(this.nsp) & 2) === 2; }
+  get id() { const s = this._s(); return s && s[0] === '1' ? s.slice(1) : undefined; }
+  get active() { return this._s() !== undefined; }
 
   /** Connects the namespace (and the connection, if needed, even after it gave up). */
   connect() {

@@ -190,15 +190,20 @@ impl Manager {
         )
     }
 
-    /// The state of `nsp`: 1 if connected, plus 2 if active (connected, connecting or
-    /// waiting to reconnect).
-    pub fn state(&self, nsp: &str) -> u8 {
-        u8::from(self.client.is_connected(nsp)) | u8::from(self.client.is_active(nsp)) << 1
-    }
-
-    /// The socket id in `nsp`, while connected.
-    pub fn id(&self, nsp: &str) -> Option<String> {
-        self.client.sid(nsp).map(|s| s.as_str().into())
+    /// Namespace `nsp` as socket.io-client's `socket.active`, `connected` and `id` show it:
+    /// none if not active (neither connected, connecting nor waiting to reconnect), else `0`
+    /// while not connected, or `1` then the socket id while connected. (One query for the
+    /// three: each export costs its own glue on both sides of the boundary.)
+    pub fn socket(&self, nsp: &str) -> Option<String> {
+        let c = &self.client;
+        c.is_active(nsp).then(|| match c.sid(nsp) {
+            Some(sid) => {
+                let mut s = String::from("1");
+                s.push_str(sid);
+                s
+            }
+            None => String::from("0"),
+        })
     }
 
     /// While a connection exists, its transport (`polling` / `websocket`), then a space and

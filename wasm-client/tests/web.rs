@@ -102,8 +102,8 @@ fn failed_handshake_gives_connect_error() {
         kinds,
         [(11, vec![s("")]), (13, vec![s("/"), F::N(0.0), s("")])]
     );
-    assert_eq!(m.state("/"), 2);
-    assert_eq!(m.id("/"), None);
+    assert_eq!(m.socket("/").as_deref(), Some("0"), "active, not connected");
+    assert_eq!(m.socket("/other"), None);
     assert_eq!(m.engine(), None);
     // Offline, an emit is buffered: an ack id, then refusal once the buffer is full.
     let mut ids = Vec::new();
@@ -148,8 +148,7 @@ fn websocket_session_through_records() {
         recs.contains(&(12, vec![s("/"), s("x"), F::N(0.0)])),
         "{recs:?}"
     );
-    assert_eq!(m.state("/"), 3);
-    assert_eq!(m.id("/").as_deref(), Some("x"));
+    assert_eq!(m.socket("/").as_deref(), Some("1x"), "connected as x");
     let event = r#"451-5["bin",{"_placeholder":true,"num":0}]"#;
     m.input(input::WS_FRAME, 0.0, Some(event.into()), None);
     m.input(input::WS_FRAME, 0.0, None, Some(vec![1, 2, 3]));
