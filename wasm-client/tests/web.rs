@@ -333,3 +333,33 @@ fn json_is_read_by_the_host() {
         assert!(Handshake::from_json(bad).is_err(), "{bad}");
     }
 }
+
+/// sockeye-core's `host-base64`, on in this crate's wasm32 build: binary messages over
+/// long-polling (`b` + base64) through the host's `atob`/`btoa`.
+#[wasm_bindgen_test]
+fn base64_is_coded_by_the_host() {
+    use sockeye_core::engine::packet::{Message, Packet};
+    use sockeye_core::{Bytes, Str};
+
+    let decode = |s: &str| Packet::decode_text(Str::from(s.to_string()));
+    let all: Vec<u8> = (0..=255).collect();
+    for bytes in [vec![], vec![1, 2, 3], vec![0xff; 4], all] {
+        let packet = Packet::Message(Message::Binary(Bytes::from(bytes.clone())));
+        let mut text = String::new();
+        packet.encode_text_into(&mut text);
+        assert_eq!(decode(&text), Ok(packet), "{text}");
+    }
+    let mut text = String::new();
+    Packet::Message(Message::Binary(Bytes::from_static(&[1, 2, 3, 4]))).encode_text_into(&mut text);
+    assert_eq!(text, "bAQIDBA==");
+    for (wire, bytes) in [("bAQIDBA", &[1u8, 2, 3, 4][..]), ("bAQ==", &[1])] {
+        assert_eq!(
+            decode(wire),
+            Ok(Packet::Message(Message::Binary(Bytes::from_static(bytes)))),
+            "{wire}"
+        );
+    }
+    for bad in ["bA", "bAQ=I", "b!!!!", "bAQIDBA=", "b€"] {
+        assert!(decode(bad).is_err(), "{bad}");
+    }
+}
