@@ -173,21 +173,15 @@ impl Manager {
         if flags & flag::REPLY != 0 {
             return code(c.ack(nsp, n as u64, data, att).map(|_| None));
         }
-        let now = now();
         let t = (n >= 0.0).then(|| Duration::from_millis(n as u64));
-        code(
-            match (flags & flag::ACK != 0, flags & flag::VOLATILE != 0) {
-                (true, false) => c.emit_with_ack(now, nsp, data, att, t).map(Some),
-                (true, true) => c
-                    .emit_volatile_with_ack(now, nsp, data, att, t)
-                    .map(|(id, _)| Some(id)),
-                (false, false) => c.emit(nsp, data, att).map(|_| None),
-                (false, true) => {
-                    c.emit_volatile(nsp, data, att);
-                    Ok(None)
-                }
-            },
-        )
+        code(c.emit_with(
+            now(),
+            nsp,
+            data,
+            att,
+            flags & flag::VOLATILE != 0,
+            (flags & flag::ACK != 0).then_some(t),
+        ))
     }
 
     /// Namespace `nsp` as socket.io-client's `socket.active`, `connected` and `id` show it:

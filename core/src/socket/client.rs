@@ -517,6 +517,49 @@ impl Client {
         Ok(id)
     }
 
+    /// [`Client::emit`], [`Client::emit_volatile`], [`Client::emit_with_ack`] or
+    /// [`Client::emit_volatile_with_ack`], as `volatile` and `ack` say, in one body (the wasm
+    /// client's one `emit` export would otherwise carry all four). `ack`: `Some(timeout)` to
+    /// ask for an ack (`None` inside: the configured `ack_timeout`). The ack id when asked for;
+    /// a volatile emit without one never fails (it is dropped unless connected).
+    pub fn emit_with(
+        &mut self,
+        now: Instant,
+        nsp: &str,
+        data: Str,
+        attachments: Vec<Bytes>,
+        volatile: bool,
+        ack: Option<Option<Duration>>,
+    ) -> Result<Option<u64>, EmitError> {
+        let timeout = ack.flatten().or(self.config.ack_timeout);
+        let ack = ack.is_some();
+        let connected = self.is_connected(nsp);
+        let Some(ns) = self.namespaces.get_mut(nsp) else {
+            return if volatile && !ack {
+                Ok(None)
+            } else {
+                Err(EmitError::Inactive)
+            };
+        };
+        let id = ack.then(|| ns.acks.next_id());
+        let packet = Packet::event(nsp, data, id, attachments);
+        if volatile {
+            // As socket.io-client: the ack is registered (its timeout runs) even if dropped.
+            if ack {
+                ns.acks.register(now, timeout);
+            }
+            if connected {
+                self.send_packet(&packet);
+            }
+            return Ok(id);
+        }
+        self.emit_packet(nsp, packet)?;
+        if let (true, Some(ns)) = (ack, self.namespaces.get_mut(nsp)) {
+            ns.acks.register(now, timeout);
+        }
+        Ok(id)
+    }
+
     /// Answers the server's event `id` (`data` a raw JSON array of arguments).
     pub fn ack(
         &mut self,
