@@ -5,7 +5,7 @@
 //! offset). This scanner finds value boundaries and decodes strings and integers without
 //! building a tree, so the wasm client does not need `serde_json`. With feature `host-json` (the
 //! wasm client's build) the client path asks the JavaScript host's `JSON.parse` instead
-//! ([`host`]), and this scanner stays out of the wasm.
+//! (`json::host`), and this scanner stays out of the wasm.
 
 use crate::prelude::*;
 

@@ -3,7 +3,8 @@
 //! A packet is `<type>[<attachments>-][<namespace>,][<ack id>][<JSON data>]`, e.g.
 //! `2["hello",1]`, `2/admin,12["project:delete",123]`, `51-["up",{"_placeholder":true,"num":0}]`.
 //! The data stays raw JSON text ([`Str`]): decoding reads only the header and checks the data's
-//! shape with the [`crate::json`] scanner; nothing builds a tree.
+//! shape with the [`crate::json`] scanner (with feature `host-json`, the host's `JSON.parse`);
+//! nothing builds a tree.
 
 use crate::decimal;
 use crate::json::{self, JsonError};
