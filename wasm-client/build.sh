@@ -27,7 +27,7 @@ mkdir -p "$PKG"
 GLUE="$(mktemp -d "${TMPDIR:-/tmp}/sockeye-glue.XXXXXX")"
 trap 'rm -rf "$GLUE"' EXIT
 # --omit-default-module-path: the loaders (js/load/) say where the .wasm is.
-wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --encode-into always \
   --omit-default-module-path \
   --out-dir "$GLUE" \
   "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/sockeye_wasm.wasm"
@@ -61,13 +61,17 @@ done
 # that entry's wasm loader as ./engine.js. No top-level await in any of them.
 cp "$HERE/js/index.js" "$HERE/js/load/classic.js" "$GLUE/"
 ESBUILD=("$TOOLS/esbuild" --bundle --legal-comments=none --log-level=warning)
+# The minified builds also shorten the internal `_` properties (index.js's and the loader's
+# state). Kept: `_placeholder` (the protocol's binary placeholder) and wasm-bindgen's `__`
+# names (some are the wasm's exports).
+MINIFY=(--minify --mangle-props='^_' --reserve-props='^(_placeholder|__.*)$')
 cp "$HERE/js/load/web.js" "$GLUE/engine.js"
 # Browsers and bundlers: one minified ES module (ES2020) that fetches sockeye_wasm_bg.wasm
 # from its own URL (or the running classic script's).
-"${ESBUILD[@]}" "$GLUE/index.js" --format=esm --target=es2020 --minify --outfile="$PKG/index.js"
+"${ESBUILD[@]}" "$GLUE/index.js" --format=esm --target=es2020 "${MINIFY[@]}" --outfile="$PKG/index.js"
 # <script src>: the same as a classic script (an IIFE) that sets the global `io`;
 # import.meta.url does not exist there: document.currentScript says where the .wasm is.
-"${ESBUILD[@]}" "$GLUE/classic.js" --format=iife --target=es2020 --minify \
+"${ESBUILD[@]}" "$GLUE/classic.js" --format=iife --target=es2020 "${MINIFY[@]}" \
   --define:import.meta.url=undefined --outfile="$PKG/sockeye-client.min.js"
 # Node: CommonJS (require), the .wasm read from disk at load; node.mjs re-exports it for import.
 cp "$HERE/js/load/node.js" "$GLUE/engine.js"

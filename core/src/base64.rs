@@ -2,6 +2,10 @@
 //! payloads. Hand-written to keep the wasm client small.
 
 use crate::prelude::*;
+
+#[cfg(feature = "host-base64")]
+pub mod host;
+
 /// Invalid base64 input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("invalid base64")]

@@ -1,20 +1,23 @@
 //! Decimal numbers written without `core::fmt`, whose machinery costs the wasm client bytes.
 
 use crate::prelude::*;
-/// Appends `n` in decimal to `out`.
-pub fn push(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+use core::num::NonZeroU64;
+/// Appends `n` in decimal to `out`: the largest power of ten not above `n` first, then one
+/// digit per power. No digit buffer to index and a `NonZeroU64` divisor: no bounds-check or
+/// division-by-zero panic in the wasm client.
+pub fn push(out: &mut String, n: u64) {
+    const TEN: NonZeroU64 = NonZeroU64::MIN.saturating_add(9);
+    let mut power = NonZeroU64::MIN;
+    // Multiplied only while `power * 10 <= n`: never saturates.
+    while n / power >= 10 {
+        power = power.saturating_mul(TEN);
     }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
+    loop {
+        out.push(char::from(b'0' + (n / power % 10) as u8));
+        match NonZeroU64::new(power.get() / 10) {
+            Some(p) => power = p,
+            None => break,
+        }
     }
 }
 
@@ -41,7 +44,19 @@ mod tests {
 
     #[test]
     fn decimals_without_fmt() {
-        for n in [0u64, 7, 10, 12345, u64::from(u32::MAX), u64::MAX] {
+        for n in [
+            0u64,
+            7,
+            9,
+            10,
+            99,
+            100,
+            12345,
+            u64::from(u32::MAX),
+            9_999_999_999_999_999_999,
+            10_000_000_000_000_000_000,
+            u64::MAX,
+        ] {
             let mut s = String::from("x");
             super::push(&mut s, n);
             assert_eq!(s, format!("x{n}"));

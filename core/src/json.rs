@@ -3,9 +3,15 @@
 //! The core keeps application payloads as raw JSON text and only looks *into* them where the
 //! protocol requires it (the event name, the handshake fields, the connection-state-recovery
 //! offset). This scanner finds value boundaries and decodes strings and integers without
-//! building a tree, so the wasm client does not need `serde_json`.
+//! building a tree, so the wasm client does not need `serde_json`. With feature `host-json` (the
+//! wasm client's build) the client path asks the JavaScript host's `JSON.parse` instead
+//! (`json::host`), and this scanner stays out of the wasm.
 
 use crate::prelude::*;
+
+#[cfg(feature = "host-json")]
+pub mod host;
+
 /// Maximum nesting depth the scanner accepts; deeper input is rejected rather than risking
 /// unbounded recursion.
 pub const MAX_DEPTH: usize = 128;

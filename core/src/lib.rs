@@ -11,7 +11,10 @@
 //! `poll_event`, `poll_timeout`), in the style of `quinn-proto` and `str0m`.
 //!
 //! The crate builds for native targets and for `wasm32-unknown-unknown`; its test-suite runs
-//! on both.
+//! on both. Features: `std` (default; without it the crate is `no_std` + `alloc`), and, for
+//! the wasm client only, `host-json` and `host-base64`: where the client reads JSON or
+//! polling's base64, it asks the JavaScript host (`JSON.parse`, `atob`/`btoa`, imported with
+//! wasm-bindgen) instead of carrying [`json`]'s scanner and [`base64`]'s codec.
 //!
 //! ```
 //! use sockeye_core::engine::client::Transmit;

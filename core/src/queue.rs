@@ -3,7 +3,7 @@
 //! The client state machines queue their transmits and events and hand them out one at a time.
 //! `VecDeque` does that, but its ring buffer (growth that unwraps the ring, `Drain`, slice
 //! ranges), monomorphised for each element type, weighed about 3 KB of the wasm client; two
-//! stacks need only `Vec::push`, `Vec::pop` and a `reverse`.
+//! stacks need only `Vec::push` and `Vec::pop`.
 
 use crate::prelude::*;
 
@@ -35,8 +35,11 @@ impl<T> Queue<T> {
     /// is moved once, so popping is amortised O(1) however pushes and pops interleave.
     pub(crate) fn pop_front(&mut self) -> Option<T> {
         if self.front.is_empty() {
-            core::mem::swap(&mut self.front, &mut self.back);
-            self.front.reverse();
+            // By pops and pushes, not `swap` + `slice::reverse`, whose bounds-check panic path
+            // comes along in the wasm client.
+            while let Some(item) = self.back.pop() {
+                self.front.push(item);
+            }
         }
         self.front.pop()
     }
@@ -59,9 +62,11 @@ impl<T> Queue<T> {
 
     /// Every item, oldest first, leaving the queue empty.
     pub(crate) fn take_all(&mut self) -> Vec<T> {
-        let mut all = core::mem::take(&mut self.front);
-        all.reverse();
-        all.append(&mut self.back);
+        // Popped one by one: no `slice::reverse` (see `pop_front`).
+        let mut all = Vec::new();
+        while let Some(item) = self.pop_front() {
+            all.push(item);
+        }
         all
     }
 }

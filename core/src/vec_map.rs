@@ -35,7 +35,11 @@ impl<K: Eq, V> VecMap<K, V> {
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        self.position(key).map(|i| &self.entries[i].1)
+        // `find`, not `position` and an index: no bounds-check panic in the wasm client.
+        self.entries
+            .iter()
+            .find(|(k, _)| k.borrow() == key)
+            .map(|(_, v)| v)
     }
 
     /// The value for `key`, mutably.
@@ -44,8 +48,10 @@ impl<K: Eq, V> VecMap<K, V> {
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        let i = self.position(key)?;
-        Some(&mut self.entries[i].1)
+        self.entries
+            .iter_mut()
+            .find(|(k, _)| k.borrow() == key)
+            .map(|(_, v)| v)
     }
 
     /// Whether `key` is present.
@@ -59,9 +65,10 @@ impl<K: Eq, V> VecMap<K, V> {
 
     /// Inserts or replaces the value for `key`.
     pub(crate) fn insert(&mut self, key: K, value: V) {
-        match self.position(&key) {
-            Some(i) => self.entries[i].1 = value,
-            None => self.entries.push((key, value)),
+        if let Some(v) = self.get_mut(&key) {
+            *v = value;
+        } else {
+            self.entries.push((key, value));
         }
     }
 

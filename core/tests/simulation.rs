@@ -10,7 +10,7 @@ use sockeye_core::engine::client::Transmit as CTx;
 use sockeye_core::engine::packet::Frame;
 use sockeye_core::engine::{CloseReason, Transport};
 use sockeye_core::socket::backoff::Backoff;
-use sockeye_core::socket::client::{AckFailure, ConnectError, DisconnectReason, Event};
+use sockeye_core::socket::client::{AckFailure, ConnectError, DisconnectReason, EmitError, Event};
 use sockeye_core::socket::server::Event as SioEvent;
 use sockeye_core::Str;
 use support::sim::{Policy, Seen, Sim};
@@ -503,6 +503,47 @@ fn emits_while_offline_are_buffered_and_sent_in_order_on_connect() {
     sim.restart_server();
     sim.advance(ms(10_000));
     assert_eq!(names_and_args(&sim), vec![pair("c", "[3]")]);
+}
+
+#[test]
+fn emit_with_is_each_of_the_four_emits() {
+    let mut sim = Sim::new(Sim::config(POLLING));
+    let emit = |sim: &mut Sim, name: &str, ack: bool, volatile: bool| {
+        let data = Str::from(format!(r#"["{name}"]"#));
+        let now = sim.now;
+        sim.client
+            .emit_with(now, "/", data, vec![], volatile, ack.then_some(None))
+    };
+    // Not active: refused, but for a volatile emit without an ack (dropped, as emit_volatile).
+    assert_eq!(emit(&mut sim, "x", false, false), Err(EmitError::Inactive));
+    assert_eq!(emit(&mut sim, "x", true, false), Err(EmitError::Inactive));
+    assert_eq!(emit(&mut sim, "x", true, true), Err(EmitError::Inactive));
+    assert_eq!(emit(&mut sim, "x", false, true), Ok(None));
+    // Not connected yet: buffered (emit, emit_with_ack), or dropped with the ack id still
+    // taken (emit_volatile_with_ack).
+    sim.client.connect(sim.now, "/", None).unwrap();
+    assert_eq!(emit(&mut sim, "a", false, false), Ok(None));
+    assert_eq!(emit(&mut sim, "b", true, false), Ok(Some(0)));
+    assert_eq!(emit(&mut sim, "v", false, true), Ok(None));
+    assert_eq!(emit(&mut sim, "w", true, true), Ok(Some(1)));
+    sim.pump();
+    assert_eq!(names_and_args(&sim), vec![pair("a", "[]"), pair("b", "[]")]);
+    // Connected: each sent at once.
+    sim.clear();
+    assert_eq!(emit(&mut sim, "c", false, false), Ok(None));
+    assert_eq!(emit(&mut sim, "d", true, false), Ok(Some(2)));
+    assert_eq!(emit(&mut sim, "e", false, true), Ok(None));
+    assert_eq!(emit(&mut sim, "f", true, true), Ok(Some(3)));
+    sim.pump();
+    assert_eq!(
+        names_and_args(&sim),
+        vec![
+            pair("c", "[]"),
+            pair("d", "[]"),
+            pair("e", "[]"),
+            pair("f", "[]")
+        ]
+    );
 }
 
 #[test]

@@ -60,12 +60,9 @@ function pack(att) {
 
 // The records of `Engine.drain()` (wasm-client/src/records.rs), by tag: the kinds of their
 // fields (n: number, s: string, r: bytes, b: attachments). Tags 0-6 are I/O to do, 7 on
-// events, handled by the Manager method of the same index in EVENTS.
+// events, handled by the Manager method of the same index in EVENTS (after the class).
 const FIELDS = ['ns', 'nss', 'ns', 's', 'r', '', 'n', '', '', '', 's', 's', 'ssn', 'sns', 'ss',
   'ssbn', 'snsb', 'snn', 'ssb', 'n', 'n', '', '', 's'];
-const EVENTS = ['onOpen', 'onPing', 'onUpgrade', 'onClose', 'onOpenFailed', 'onConnect',
-  'onConnectError', 'onDisconnect', 'onEvent', 'onAck', 'onAckFailed', 'onSent',
-  'onReconnectAttempt', 'onReconnect', 'onReconnectError', 'onReconnectFailed', 'onAuthRequest'];
 const utf8 = new TextDecoder();
 
 /** The records in `buf`, each `[tag, ...fields]`. */
@@ -163,7 +160,7 @@ class EngineSocket extends Emitter {
 
 /**
  * One connection to a Socket.IO server, shared by the sockets of its namespaces. It performs
- * the I/O the wasm Manager asks for, and its `on*` methods receive the wasm Manager's events
+ * the I/O the wasm Manager asks for, and its `_on*` methods receive the wasm Manager's events
  * (wasm-client/src/records.rs).
  */
 export class Manager extends Emitter {
@@ -251,7 +248,7 @@ export class Manager extends Emitter {
       const cause = this._cause;
       this._cause = undefined;
       for (const [tag, ...f] of events) {
-        try { this[EVENTS[tag - 7]](...f, cause); } catch (e) { report(e); }
+        try { EVENTS[tag - 7].call(this, ...f, cause); } catch (e) { report(e); }
       }
     }
   }
@@ -362,13 +359,13 @@ export class Manager extends Emitter {
     if (this.hasListeners('packet')) this.emitReserved('packet', { type, nsp, data, id });
   }
 
-  onOpen() { this.engine.emitReserved('open'); this.emitReserved('open'); }
-  onPing() { this.engine.emitReserved('ping'); this.emitReserved('ping'); }
-  onUpgrade(name) {
+  _onOpen() { this.engine.emitReserved('open'); this.emitReserved('open'); }
+  _onPing() { this.engine.emitReserved('ping'); this.emitReserved('ping'); }
+  _onUpgrade(name) {
     this.engine.emitReserved('upgrade', this.engine.transport);
     this.emitReserved('upgrade', name);
   }
-  onClose(reason, cause) {
+  _onClose(reason, cause) {
     const [what, context] = cause || [];
     const desc = reason === 'transport error' ? transportError(what, context)
       : reason === 'transport close' ? { description: what || 'transport closed by the server', context }
@@ -378,13 +375,13 @@ export class Manager extends Emitter {
     this.engine.emitReserved('close', reason, desc);
     this.emitReserved('close', reason, desc);
   }
-  onOpenFailed(why, cause) {
+  _onOpenFailed(why, cause) {
     // `why` is the core's (`timeout`, `parse error`), else the transport's failure.
     this._err = why ? new Error(why)
       : transportError(cause ? cause[0] : 'transport error', cause && cause[1]);
     this.emitReserved('error', this._err);
   }
-  onConnect(nsp, sid, recovered) {
+  _onConnect(nsp, sid, recovered) {
     const s = this.nsps[nsp];
     this._packet(0, nsp, { sid }, undefined);
     if (!s) return;
@@ -392,7 +389,7 @@ export class Manager extends Emitter {
     s._drain(true);
     s.emitReserved('connect');
   }
-  onConnectError(nsp, refused, data) {
+  _onConnectError(nsp, refused, data) {
     // A failed connection attempt reached the sockets through the manager's `error` (see
     // `Socket.connect`); only a server's refusal is the namespace's own.
     if (!refused) return;
@@ -407,7 +404,7 @@ export class Manager extends Emitter {
     this._packet(4, nsp, { message: err.message, data: err.data }, undefined);
     if (s) s.emitReserved('connect_error', err);
   }
-  onDisconnect(nsp, reason) {
+  _onDisconnect(nsp, reason) {
     const s = this.nsps[nsp];
     if (reason === 'io server disconnect') this._packet(1, nsp, undefined, undefined);
     if (s) {
@@ -415,7 +412,7 @@ export class Manager extends Emitter {
         reason === 'transport close' || reason === 'transport error' ? this._desc : undefined);
     }
   }
-  onEvent(nsp, json, att, id) {
+  _onEvent(nsp, json, att, id) {
     if (id < 0) id = undefined;
     const s = this.nsps[nsp];
     const args = decode(json, att);
@@ -434,7 +431,7 @@ export class Manager extends Emitter {
     for (const fn of s._any.slice()) fn.apply(s, args);
     s.emitReserved(...args);
   }
-  onAck(nsp, id, json, att) {
+  _onAck(nsp, id, json, att) {
     const args = decode(json, att);
     this._packet(att.length ? 6 : 3, nsp, args.slice(), id);
     const s = this.nsps[nsp];
@@ -444,7 +441,7 @@ export class Manager extends Emitter {
     if (entry.withError) args.unshift(null);
     entry.ack.apply(s, args);
   }
-  onAckFailed(nsp, id, timedOut) {
+  _onAckFailed(nsp, id, timedOut) {
     timedOut = timedOut === 1;
     const s = this.nsps[nsp];
     const entry = s && s.acks.get(id);
@@ -454,18 +451,18 @@ export class Manager extends Emitter {
       entry.ack.call(s, new Error(timedOut ? 'operation has timed out' : 'socket has been disconnected'));
     }
   }
-  onSent(nsp, json, att) {
+  _onSent(nsp, json, att) {
     const s = this.nsps[nsp];
     if (s && s._anyOut.length) s._out(decode(json, att));
   }
-  onReconnectAttempt(n) {
+  _onReconnectAttempt(n) {
     this.engine = new EngineSocket(this);
     this.emitReserved('reconnect_attempt', n);
   }
-  onReconnect(n) { this.emitReserved('reconnect', n); }
-  onReconnectError() { this.emitReserved('reconnect_error', this._err); }
-  onReconnectFailed() { this.emitReserved('reconnect_failed'); }
-  onAuthRequest(nsp) {
+  _onReconnect(n) { this.emitReserved('reconnect', n); }
+  _onReconnectError() { this.emitReserved('reconnect_error', this._err); }
+  _onReconnectFailed() { this.emitReserved('reconnect_failed'); }
+  _onAuthRequest(nsp) {
     const s = this.nsps[nsp];
     const give = (auth) => {
       if (this._call('provideAuth', nsp, auth == null ? undefined : JSON.stringify(auth)) === false && s) {
@@ -506,10 +503,12 @@ export class Socket extends Emitter {
     if (io.opts.autoConnect !== false) this.connect();
   }
 
-  get connected() { return (this.io._e.state(this.nsp) & 1) === 1; }
+  /** The wasm's word on this namespace: `undefined` if not active, `0` if not connected, else `1` and the id. */
+  _s() { return this.io._e.socket(this.nsp); }
+  get connected() { return (this._s() || '')[0] === '1'; }
   get disconnected() { return !this.connected; }
-  get id() { return this.io._e.id(this.nsp); }
-  get active() { return (this.io._e.state(this.nsp) & 2) === 2; }
+  get id() { const s = this._s(); return s && s[0] === '1' ? s.slice(1) : undefined; }
+  get active() { return this._s() !== undefined; }
 
   /** Connects the namespace (and the connection, if needed, even after it gave up). */
   connect() {
@@ -639,7 +638,7 @@ export class Socket extends Emitter {
       return;
     }
     if (ack) this.acks.set(id, { ack, withError });
-    // Sent now (a buffered emit is reported by `onSent` when it goes out).
+    // Sent now (a buffered emit is reported by `_onSent` when it goes out).
     if (now) this._out(args);
   }
 
@@ -662,6 +661,13 @@ export class Socket extends Emitter {
   /** The outgoing catch-all listeners. */
   listenersAnyOutgoing() { return this._anyOut.slice(); }
 }
+// The Manager's handlers of the wasm's events, by record tag - 7 (as methods: `this` is the
+// Manager; `_` names, shortened by the minifier).
+const EVENTS = ((m) => [m._onOpen, m._onPing, m._onUpgrade, m._onClose, m._onOpenFailed,
+  m._onConnect, m._onConnectError, m._onDisconnect, m._onEvent, m._onAck, m._onAckFailed,
+  m._onSent, m._onReconnectAttempt, m._onReconnect, m._onReconnectError, m._onReconnectFailed,
+  m._onAuthRequest])(Manager.prototype);
+
 Socket.prototype.open = Socket.prototype.connect;
 Socket.prototype.close = Socket.prototype.disconnect;
 Manager.prototype.connect = Manager.prototype.open;

@@ -5,8 +5,9 @@
 //! narrow and byte-oriented: the JS half (`js/index.js`) does the I/O — `fetch`, `WebSocket`,
 //! `setTimeout` — and hands the bytes it got and the time to one class, [`Manager`], which
 //! returns what to do next as records in a byte buffer ([`records`]). Every byte on the wire
-//! comes from the core; the one thing this crate imports from JavaScript is the clock
-//! ([`time`]).
+//! comes from the core; what the wasm imports from JavaScript is the clock ([`time`]) and,
+//! through sockeye-core's feature `host-json` (on for wasm32), `JSON.parse`: where the core
+//! looks into JSON (payload shapes, the handshake, the `CONNECT` answer), the host reads it.
 //!
 //! The socket.io-client–style API (`io()`, `Socket`, event emitters, JSON and binary
 //! placeholders) is the hand-written ES module `js/index.js`, shipped with the wasm in the

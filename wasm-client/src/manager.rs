@@ -173,32 +173,31 @@ impl Manager {
         if flags & flag::REPLY != 0 {
             return code(c.ack(nsp, n as u64, data, att).map(|_| None));
         }
-        let now = now();
         let t = (n >= 0.0).then(|| Duration::from_millis(n as u64));
-        code(
-            match (flags & flag::ACK != 0, flags & flag::VOLATILE != 0) {
-                (true, false) => c.emit_with_ack(now, nsp, data, att, t).map(Some),
-                (true, true) => c
-                    .emit_volatile_with_ack(now, nsp, data, att, t)
-                    .map(|(id, _)| Some(id)),
-                (false, false) => c.emit(nsp, data, att).map(|_| None),
-                (false, true) => {
-                    c.emit_volatile(nsp, data, att);
-                    Ok(None)
-                }
-            },
-        )
+        code(c.emit_with(
+            now(),
+            nsp,
+            data,
+            att,
+            flags & flag::VOLATILE != 0,
+            (flags & flag::ACK != 0).then_some(t),
+        ))
     }
 
-    /// The state of `nsp`: 1 if connected, plus 2 if active (connected, connecting or
-    /// waiting to reconnect).
-    pub fn state(&self, nsp: &str) -> u8 {
-        u8::from(self.client.is_connected(nsp)) | u8::from(self.client.is_active(nsp)) << 1
-    }
-
-    /// The socket id in `nsp`, while connected.
-    pub fn id(&self, nsp: &str) -> Option<String> {
-        self.client.sid(nsp).map(|s| s.as_str().into())
+    /// Namespace `nsp` as socket.io-client's `socket.active`, `connected` and `id` show it:
+    /// none if not active (neither connected, connecting nor waiting to reconnect), else `0`
+    /// while not connected, or `1` then the socket id while connected. (One query for the
+    /// three: each export costs its own glue on both sides of the boundary.)
+    pub fn socket(&self, nsp: &str) -> Option<String> {
+        let c = &self.client;
+        c.is_active(nsp).then(|| match c.sid(nsp) {
+            Some(sid) => {
+                let mut s = String::from("1");
+                s.push_str(sid);
+                s
+            }
+            None => String::from("0"),
+        })
     }
 
     /// While a connection exists, its transport (`polling` / `websocket`), then a space and

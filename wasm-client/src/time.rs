@@ -1,4 +1,4 @@
-//! The clock: `performance.now()`, the one thing this crate imports from JavaScript.
+//! The clock: `performance.now()`, imported from JavaScript.
 
 use sockeye_core::Instant;
 use wasm_bindgen::prelude::*;

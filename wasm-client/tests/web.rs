@@ -102,8 +102,8 @@ fn failed_handshake_gives_connect_error() {
         kinds,
         [(11, vec![s("")]), (13, vec![s("/"), F::N(0.0), s("")])]
     );
-    assert_eq!(m.state("/"), 2);
-    assert_eq!(m.id("/"), None);
+    assert_eq!(m.socket("/").as_deref(), Some("0"), "active, not connected");
+    assert_eq!(m.socket("/other"), None);
     assert_eq!(m.engine(), None);
     // Offline, an emit is buffered: an ack id, then refusal once the buffer is full.
     let mut ids = Vec::new();
@@ -148,8 +148,7 @@ fn websocket_session_through_records() {
         recs.contains(&(12, vec![s("/"), s("x"), F::N(0.0)])),
         "{recs:?}"
     );
-    assert_eq!(m.state("/"), 3);
-    assert_eq!(m.id("/").as_deref(), Some("x"));
+    assert_eq!(m.socket("/").as_deref(), Some("1x"), "connected as x");
     let event = r#"451-5["bin",{"_placeholder":true,"num":0}]"#;
     m.input(input::WS_FRAME, 0.0, Some(event.into()), None);
     m.input(input::WS_FRAME, 0.0, None, Some(vec![1, 2, 3]));
@@ -254,4 +253,113 @@ fn a_long_session_reuses_memory() {
     }
     assert_eq!(acks, 5000);
     assert_eq!(memory_bytes(), warm, "memory grew after warm-up");
+}
+
+/// sockeye-core's `host-json`, on in this crate's wasm32 build: the host's `JSON.parse`
+/// reads packets' payloads (with socket.io-parser's shape checks) and the handshake.
+#[wasm_bindgen_test]
+fn json_is_read_by_the_host() {
+    use sockeye_core::engine::handshake::Handshake;
+    use sockeye_core::socket::packet::Packet;
+    use sockeye_core::Str;
+    use std::time::Duration;
+
+    let decodes = |s: &str| Packet::decode(Str::from(s.to_string())).is_ok();
+    // JSON.parse has no depth limit (the built-in scanner stops at 128).
+    let deep = format!(r#"2["deep",{}1{}]"#, "[".repeat(200), "]".repeat(200));
+    for good in [
+        r#"2["a",1,{"b":[true,null]}]"#,
+        "2[1]",
+        r#"2/admin,7 [ "a" ] "#,
+        "3[]",
+        r#"3["x"]"#,
+        "0",
+        r#"0{"sid":"x"}"#,
+        r#"4"refused""#,
+        r#"4{"message":"no"}"#,
+        "1",
+        r#"51-["b",{"_placeholder":true,"num":0}]"#,
+        &deep,
+    ] {
+        assert!(decodes(good), "{good}");
+    }
+    for bad in [
+        r#"2["a",]"#,
+        "2[]",
+        r#"2["connect"]"#,
+        "2[null]",
+        "2{}",
+        r#"2"x""#,
+        "2['a']",
+        "3{}",
+        "0[]",
+        "0null",
+        r#"0{"a":1}x"#,
+        "1{}",
+        "4[1]",
+        r#"2["\x"]"#,
+    ] {
+        assert!(!decodes(bad), "{bad}");
+    }
+
+    let hs = Handshake::from_json(
+        r#"{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":2e4}"#,
+    )
+    .expect("a handshake");
+    assert_eq!(hs.sid, "s");
+    assert_eq!(hs.upgrades, ["websocket"]);
+    assert_eq!(hs.ping_interval, Duration::from_millis(25000));
+    assert_eq!(hs.ping_timeout, Duration::from_millis(20000));
+    assert_eq!(hs.max_payload, 1_000_000);
+    let hs =
+        Handshake::from_json(r#"{"pingTimeout":1,"maxPayload":5,"sid":"é\n","pingInterval":0}"#)
+            .expect("a handshake");
+    assert_eq!(
+        (hs.sid.as_str(), hs.upgrades.len(), hs.max_payload),
+        ("é\n", 0, 5)
+    );
+    for bad in [
+        "[]",
+        r#"{"upgrades":[],"pingInterval":1,"pingTimeout":1}"#,
+        r#"{"sid":1,"pingInterval":1,"pingTimeout":1}"#,
+        r#"{"sid":"s","pingInterval":-1,"pingTimeout":1}"#,
+        r#"{"sid":"s","pingInterval":1.5,"pingTimeout":1}"#,
+        r#"{"sid":"s","pingInterval":1}"#,
+        r#"{"sid":"s","upgrades":[1],"pingInterval":1,"pingTimeout":1}"#,
+        r#"{"sid":"s","upgrades":"websocket","pingInterval":1,"pingTimeout":1}"#,
+        r#"{"sid":"s","pingInterval":1,"pingTimeout":1,"maxPayload":18446744073709551616}"#,
+        r#"{"sid":"s","pingInterval":1,"pingTimeout":1"#,
+    ] {
+        assert!(Handshake::from_json(bad).is_err(), "{bad}");
+    }
+}
+
+/// sockeye-core's `host-base64`, on in this crate's wasm32 build: binary messages over
+/// long-polling (`b` + base64) through the host's `atob`/`btoa`.
+#[wasm_bindgen_test]
+fn base64_is_coded_by_the_host() {
+    use sockeye_core::engine::packet::{Message, Packet};
+    use sockeye_core::{Bytes, Str};
+
+    let decode = |s: &str| Packet::decode_text(Str::from(s.to_string()));
+    let all: Vec<u8> = (0..=255).collect();
+    for bytes in [vec![], vec![1, 2, 3], vec![0xff; 4], all] {
+        let packet = Packet::Message(Message::Binary(Bytes::from(bytes.clone())));
+        let mut text = String::new();
+        packet.encode_text_into(&mut text);
+        assert_eq!(decode(&text), Ok(packet), "{text}");
+    }
+    let mut text = String::new();
+    Packet::Message(Message::Binary(Bytes::from_static(&[1, 2, 3, 4]))).encode_text_into(&mut text);
+    assert_eq!(text, "bAQIDBA==");
+    for (wire, bytes) in [("bAQIDBA", &[1u8, 2, 3, 4][..]), ("bAQ==", &[1])] {
+        assert_eq!(
+            decode(wire),
+            Ok(Packet::Message(Message::Binary(Bytes::from_static(bytes)))),
+            "{wire}"
+        );
+    }
+    for bad in ["bA", "bAQ=I", "b!!!!", "bAQIDBA=", "b€"] {
+        assert!(decode(bad).is_err(), "{bad}");
+    }
 }

@@ -53,6 +53,42 @@ impl Handshake {
 
     /// Parses the handshake JSON. Unknown fields are ignored; `sid`, `pingInterval`,
     /// `pingTimeout` are required; `upgrades` defaults to empty and `maxPayload` to 1,000,000.
+    ///
+    /// With feature `host-json`, the host's `JSON.parse` reads it (as engine.io-client does):
+    /// an integer may then also be written with a fraction or an exponent (`2.5e4`).
+    #[cfg(feature = "host-json")]
+    pub fn from_json(json: &str) -> Result<Handshake, &'static str> {
+        use crate::json::host;
+        // One message for every flaw: the client reports none of them (an unreadable
+        // handshake is a `parse error`), and each message would be bytes in the wasm.
+        const BAD: &str = "invalid handshake";
+        if !host::is_object(json) {
+            return Err(BAD);
+        }
+        let ms = |key| {
+            host::uint(json, key)
+                .flatten()
+                .map(Duration::from_millis)
+                .ok_or(BAD)
+        };
+        Ok(Handshake {
+            sid: host::string(json, "sid").flatten().ok_or(BAD)?,
+            upgrades: host::strings(json, "upgrades")
+                .unwrap_or(Some(Vec::new()))
+                .ok_or(BAD)?,
+            ping_interval: ms("pingInterval")?,
+            ping_timeout: ms("pingTimeout")?,
+            max_payload: match host::uint(json, "maxPayload") {
+                None => DEFAULT_MAX_PAYLOAD,
+                // Larger than addressable memory means "no limit" in practice.
+                Some(n) => n.map_or(Err(BAD), |n| Ok(usize::try_from(n).unwrap_or(usize::MAX)))?,
+            },
+        })
+    }
+
+    /// Parses the handshake JSON. Unknown fields are ignored; `sid`, `pingInterval`,
+    /// `pingTimeout` are required; `upgrades` defaults to empty and `maxPayload` to 1,000,000.
+    #[cfg(not(feature = "host-json"))]
     pub fn from_json(json: &str) -> Result<Handshake, &'static str> {
         let members = json::object_members(json).map_err(|_| "not a JSON object")?;
         let mut sid = None;

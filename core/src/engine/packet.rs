@@ -3,7 +3,11 @@
 //! Over WebSocket each frame is one packet: a text frame is the packet type digit followed by
 //! its data (`"4hello"`), a binary frame is a binary `message` with no prefix at all.
 
+// With feature `host-base64` (the wasm client's build), the host's `atob`/`btoa`.
+#[cfg(not(feature = "host-base64"))]
 use crate::base64;
+#[cfg(feature = "host-base64")]
+use crate::base64::host as base64;
 use crate::engine::Handshake;
 use crate::prelude::*;
 use crate::Str;

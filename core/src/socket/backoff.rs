@@ -35,8 +35,8 @@ impl Backoff {
     /// `random` in `[0, 1)`: `min * factor^attempt`, moved up or down by up to
     /// `jitter * delay`, capped at `max`. The same inputs always give the same delay.
     pub fn delay_with(&self, attempt: u32, random: f64) -> Duration {
-        let min = self.min.as_millis() as f64;
-        let max = self.max.as_millis() as f64;
+        let min = millis_f64(self.min);
+        let max = millis_f64(self.max);
         let random = if random.is_finite() {
             random.clamp(0.0, 1.0)
         } else {
@@ -77,6 +77,16 @@ impl Backoff {
     }
 }
 
+/// `d.as_millis() as f64` (the nearest `f64`, ties to even) without `as_millis`'s `u128`:
+/// 128-bit arithmetic and its float conversion (`__multi3`, `__floatuntidf`) in the wasm
+/// client. Both parts are exact in an `f64` (each under 2^42), so their sum is rounded once,
+/// as the `u128` conversion is.
+fn millis_f64(d: Duration) -> f64 {
+    let secs = d.as_secs();
+    let (hi, lo) = (secs >> 32, secs & 0xFFFF_FFFF);
+    (hi * 1000) as f64 * 4_294_967_296.0 + (lo * 1000 + u64::from(d.subsec_millis())) as f64
+}
+
 /// `x.floor()` for `x >= 0` (or NaN, which gives 0: the caller's result is the same), without
 /// std's float functions (the crate is `no_std` in the wasm client): from 2^52 on every `f64`
 /// is an integer.
@@ -104,6 +114,34 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn millis_as_f64_without_u128() {
+        for d in [
+            Duration::ZERO,
+            Duration::from_millis(1),
+            Duration::from_nanos(1_999_999),
+            Duration::from_millis(5000),
+            Duration::from_millis(u64::from(u32::MAX)),
+            Duration::from_millis((1 << 53) + 1),
+            Duration::from_millis(u64::MAX),
+            Duration::new(u64::MAX / 1000, 999_999_999),
+            Duration::new(1 << 32, 0),
+            Duration::new((1 << 32) - 1, 999_000_000),
+            Duration::new(0x1234_5678_9abc_def1, 123_456_789),
+            Duration::MAX,
+        ] {
+            assert_eq!(millis_f64(d), d.as_millis() as f64, "{d:?}");
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let d = Duration::new(x >> (x % 64), (x % 1_000_000_000) as u32);
+            assert_eq!(millis_f64(d), d.as_millis() as f64, "{d:?}");
+        }
+    }
 
     #[test]
     fn grows_exponentially_without_jitter_and_caps() {

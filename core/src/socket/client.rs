@@ -517,6 +517,49 @@ impl Client {
         Ok(id)
     }
 
+    /// [`Client::emit`], [`Client::emit_volatile`], [`Client::emit_with_ack`] or
+    /// [`Client::emit_volatile_with_ack`], as `volatile` and `ack` say, in one body (the wasm
+    /// client's one `emit` export would otherwise carry all four). `ack`: `Some(timeout)` to
+    /// ask for an ack (`None` inside: the configured `ack_timeout`). The ack id when asked for;
+    /// a volatile emit without one never fails (it is dropped unless connected).
+    pub fn emit_with(
+        &mut self,
+        now: Instant,
+        nsp: &str,
+        data: Str,
+        attachments: Vec<Bytes>,
+        volatile: bool,
+        ack: Option<Option<Duration>>,
+    ) -> Result<Option<u64>, EmitError> {
+        let timeout = ack.flatten().or(self.config.ack_timeout);
+        let ack = ack.is_some();
+        let connected = self.is_connected(nsp);
+        let Some(ns) = self.namespaces.get_mut(nsp) else {
+            return if volatile && !ack {
+                Ok(None)
+            } else {
+                Err(EmitError::Inactive)
+            };
+        };
+        let id = ack.then(|| ns.acks.next_id());
+        let packet = Packet::event(nsp, data, id, attachments);
+        if volatile {
+            // As socket.io-client: the ack is registered (its timeout runs) even if dropped.
+            if ack {
+                ns.acks.register(now, timeout);
+            }
+            if connected {
+                self.send_packet(&packet);
+            }
+            return Ok(id);
+        }
+        self.emit_packet(nsp, packet)?;
+        if let (true, Some(ns)) = (ack, self.namespaces.get_mut(nsp)) {
+            ns.acks.register(now, timeout);
+        }
+        Ok(id)
+    }
+
     /// Answers the server's event `id` (`data` a raw JSON array of arguments).
     pub fn ack(
         &mut self,
@@ -854,15 +897,8 @@ impl Client {
                 if ns.pid.is_some() {
                     // With recovery on, the server appends the packet's offset as a last string
                     // argument; remember it for the next CONNECT.
-                    if let Some(last) = json::array_elements(&data)
-                        .ok()
-                        .and_then(|els| els.last().copied())
-                    {
-                        if json::kind(last) == Some(json::Kind::String) {
-                            if let Ok(offset) = json::parse_string(last) {
-                                ns.offset = Some(Str::from(offset));
-                            }
-                        }
+                    if let Some(offset) = last_string(&data) {
+                        ns.offset = Some(Str::from(offset));
                     }
                 }
                 self.events.push_back(Event::Event {
@@ -999,15 +1035,34 @@ impl Client {
     }
 }
 
+/// Whether `a` is one JSON object.
+#[cfg(not(feature = "host-json"))]
+fn is_object(a: &str) -> bool {
+    json::kind(a) == Some(json::Kind::Object) && json::validate(a).is_ok()
+}
+#[cfg(feature = "host-json")]
+use json::host::is_object;
+
 /// Checks that `auth`, if any, is one JSON object.
 fn validate_auth(auth: Option<&Str>) -> Result<(), InvalidAuth> {
     match auth {
-        Some(a) if json::kind(a) != Some(json::Kind::Object) || json::validate(a).is_err() => {
-            Err(InvalidAuth)
-        }
+        Some(a) if !is_object(a) => Err(InvalidAuth),
         _ => Ok(()),
     }
 }
+
+/// The last element of the (valid) JSON array `data`, if it is a string.
+#[cfg(not(feature = "host-json"))]
+fn last_string(data: &str) -> Option<String> {
+    let els = json::array_elements(data).ok()?;
+    let last = els.last().copied()?;
+    if json::kind(last) != Some(json::Kind::String) {
+        return None;
+    }
+    json::parse_string(last).ok()
+}
+#[cfg(feature = "host-json")]
+use json::host::last_string;
 
 /// The `CONNECT` for `nsp`: its auth, with `pid`/`offset` merged in when the server gave a
 /// `pid` (connection state recovery).
@@ -1020,6 +1075,14 @@ fn connect_packet(nsp: &Str, ns: &Namespace) -> Packet {
 }
 
 /// Parses the server's CONNECT data `{"sid": "...", "pid": "..."}`.
+#[cfg(feature = "host-json")]
+fn parse_connect(data: &str) -> Option<(Str, Option<Str>)> {
+    let string = |key| json::host::string(data, key).flatten().map(Str::from);
+    Some((string("sid")?, string("pid")))
+}
+
+/// Parses the server's CONNECT data `{"sid": "...", "pid": "..."}`.
+#[cfg(not(feature = "host-json"))]
 fn parse_connect(data: &str) -> Option<(Str, Option<Str>)> {
     let members = json::object_members(data).ok()?;
     let mut sid = None;
@@ -1036,20 +1099,29 @@ fn parse_connect(data: &str) -> Option<(Str, Option<Str>)> {
 
 /// `{"pid": pid, "offset": offset, ...auth}`, as socket.io-client sends on reconnection.
 fn recovery_auth(auth: Option<&str>, pid: &str, offset: Option<&str>) -> Str {
+    #[cfg(feature = "host-json")]
+    let write_string = |out: &mut String, s| out.push_str(&json::host::quote(s));
+    #[cfg(not(feature = "host-json"))]
+    use json::write_string;
     let mut out = String::from("{\"pid\":");
-    json::write_string(&mut out, pid);
+    write_string(&mut out, pid);
     out.push_str(",\"offset\":");
     match offset {
-        Some(o) => json::write_string(&mut out, o),
+        Some(o) => write_string(&mut out, o),
         None => out.push_str("null"),
     }
+    #[cfg(feature = "host-json")]
+    if let Some(auth) = auth {
+        out.push_str(&json::host::rest(auth));
+    }
+    #[cfg(not(feature = "host-json"))]
     if let Ok(members) = auth.map(json::object_members).transpose() {
         for (k, v) in members.unwrap_or_default() {
             if k == "pid" || k == "offset" {
                 continue;
             }
             out.push(',');
-            json::write_string(&mut out, &k);
+            write_string(&mut out, &k);
             out.push(':');
             out.push_str(v);
         }

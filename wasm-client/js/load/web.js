@@ -6,7 +6,7 @@
 // constructor's third argument) after each, as index.js does after its own calls. Nothing here
 // knows the Manager's methods but these: `emit` returns the ack id the core will assign (ids
 // count from 0 in each namespace, reset when it is left), checked on replay; `connect`/
-// `disconnect` make a namespace active or not; the questions about the state (`state`, `id`,
+// `disconnect` make a namespace active or not; the questions about the state (`socket`,
 // `engine`) are answered from what was queued — nothing is connected yet — rather than
 // queued; and `drain`/`input` (index.js's I/O) go to the real Manager once it exists.
 import { initSync, Manager } from './sockeye_wasm.js';
@@ -45,8 +45,7 @@ export class Engine {
 }
 
 const QUERIES = {
-  state: (e, nsp) => (e._active.has(nsp) ? 2 : 0),
-  id: () => undefined,
+  socket: (e, nsp) => (e._active.has(nsp) ? '0' : undefined),
   engine: () => undefined,
   drain: (e) => (e._m ? e._m.drain() : NOTHING),
   input: (e, ...args) => e._m.input(...args),
