@@ -110,6 +110,11 @@ struct Args {
     /// Connections opened at once (connect concurrency bound).
     #[arg(long)]
     concurrency: Option<usize>,
+    /// Rounds of every scenario; the table shows each figure's median over the rounds.
+    /// The servers take turns in opposite orders from one round to the next (one machine's
+    /// CPU figures vary by 10-15% from run to run, and the order favoured some).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=9))]
+    rounds: u32,
 }
 
 fn beside_me(name: &str) -> PathBuf {
@@ -202,7 +207,16 @@ async fn run(args: Args, nofile: u64) -> ExitCode {
     let mut failures: Vec<String> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     for sc in &args.scenarios {
-        for spec in &servers {
+        let order: Vec<&ServerSpec> = (0..args.rounds)
+            .flat_map(|round| {
+                let mut o: Vec<&ServerSpec> = servers.iter().collect();
+                if round % 2 == 1 {
+                    o.reverse();
+                }
+                o
+            })
+            .collect();
+        for spec in order {
             eprintln!("== {sc} on {}", spec.name);
             match scenario::run(sc, spec, &p).await {
                 Ok(out) => {
@@ -225,6 +239,15 @@ async fn run(args: Args, nofile: u64) -> ExitCode {
                 Err(e) => failures.push(format!("{sc} on {}: {e}", spec.name)),
             }
         }
+    }
+    for row in &mut rows {
+        row.values = scenario::medians(&row.values);
+    }
+    if args.rounds > 1 {
+        notes.push(format!(
+            "every figure is the median of {} rounds, the servers taking turns in alternating order",
+            args.rounds
+        ));
     }
     let names: Vec<&str> = servers.iter().map(|s| s.name).collect();
     let table = scenario::markdown(&rows, &names, &notes, &p, args.smoke, started.elapsed());

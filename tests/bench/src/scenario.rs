@@ -151,6 +151,25 @@ impl Row {
     }
 }
 
+/// Each server's median of its values (one per round; the upper middle of an even count),
+/// in order of first appearance.
+pub fn medians(values: &[(&'static str, f64)]) -> Vec<(&'static str, f64)> {
+    let mut out: Vec<(&'static str, f64)> = Vec::new();
+    for &(name, _) in values {
+        if out.iter().any(|(n, _)| *n == name) {
+            continue;
+        }
+        let mut mine: Vec<f64> = values
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .map(|&(_, v)| v)
+            .collect();
+        mine.sort_by(f64::total_cmp);
+        out.push((name, mine[mine.len() / 2]));
+    }
+    out
+}
+
 fn now_us() -> u64 {
     static START: OnceLock<Instant> = OnceLock::new();
     START.get_or_init(Instant::now).elapsed().as_micros() as u64
@@ -959,4 +978,25 @@ pub fn markdown(
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::medians;
+
+    #[test]
+    fn medians_are_per_server_in_first_appearance_order() {
+        let values = [
+            ("a", 3.0),
+            ("b", 10.0),
+            ("b", 30.0),
+            ("a", 1.0),
+            ("a", 2.0),
+            ("b", 20.0),
+        ];
+        assert_eq!(medians(&values), vec![("a", 2.0), ("b", 20.0)]);
+        assert_eq!(medians(&[("a", 1.0), ("a", 5.0)]), vec![("a", 5.0)]);
+        assert_eq!(medians(&[("a", 4.0)]), vec![("a", 4.0)]);
+        assert!(medians(&[]).is_empty());
+    }
 }
