@@ -24,16 +24,27 @@ pub fn free_port() -> u16 {
 }
 
 impl RedisServer {
-    /// Starts one on a free port and waits until it answers `PING`.
+    /// Starts one on a free port and waits until it answers `PING`. A server that exits
+    /// at once (its port, free when picked, taken since by another process) is started
+    /// again on another port, three tries.
     pub fn start() -> RedisServer {
-        let port = free_port();
-        let mut server = RedisServer {
-            port,
-            url: format!("redis://127.0.0.1:{port}"),
-            child: None,
-        };
-        server.restart();
-        server
+        const TRIES: usize = 3;
+        for attempt in 1..=TRIES {
+            let port = free_port();
+            let mut server = RedisServer {
+                port,
+                url: format!("redis://127.0.0.1:{port}"),
+                child: None,
+            };
+            match server.start_once() {
+                Ok(()) => return server,
+                Err(why) if attempt < TRIES => {
+                    eprintln!("try {attempt} of {TRIES}: {why}; another port");
+                }
+                Err(why) => panic!("{why}"),
+            }
+        }
+        unreachable!("the last try returns or panics")
     }
 
     /// Whether it answers `PING` now.
@@ -103,6 +114,14 @@ impl RedisServer {
 
     /// Starts it (again) on its port. Panics if it does not answer within 10 s.
     pub fn restart(&mut self) {
+        if let Err(why) = self.start_once() {
+            panic!("{why}");
+        }
+    }
+
+    /// One start on its port: `Err` if it exits or does not answer within 10 s. Only our
+    /// own child's answer counts (another process may hold the port).
+    fn start_once(&mut self) -> Result<(), String> {
         self.stop();
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string()])
@@ -113,8 +132,25 @@ impl RedisServer {
             .expect("redis-server (apt: redis-server) runs");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.ping() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
+        loop {
+            let exited = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
+            if let Some(status) = exited {
+                self.child = None;
+                return Err(format!(
+                    "redis-server on port {} exited ({status})",
+                    self.port
+                ));
+            }
+            if self.ping() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                self.stop();
+                return Err(format!("redis-server on port {} did not start", self.port));
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     }
