@@ -3,8 +3,6 @@
 use std::any::Any;
 use std::borrow::Cow;
 use std::collections::HashSet;
-
-use foldhash::HashMap;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,6 +10,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::task::Poll;
 use std::time::Duration;
 
+use foldhash::HashMap;
 use futures_util::FutureExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -513,9 +513,6 @@ impl Shared {
         }
     }
 
-    /// Handles a python-socketio message now, on the subscriber task: the messages take
-    /// effect in the order they were published (an `enter_room` before the `emit` to that
-    /// room that follows it). The local adapter's room operations complete at once.
     /// Whether a python-socketio `emit` from `host_id` is ours, or a Sockeye node's copy of
     /// a broadcast that also came natively.
     fn skips_python_emit(&self, host_id: Option<&str>) -> bool {
@@ -524,6 +521,9 @@ impl Shared {
         ours || (from_sockeye && self.bus.python() != PythonFormat::Preferred)
     }
 
+    /// Handles a python-socketio message now, on the subscriber task: the messages take
+    /// effect in the order they were published (an `enter_room` before the `emit` to that
+    /// room that follows it). The local adapter's room operations complete at once.
     fn on_python(self: &Arc<Self>, message: python::Message) {
         match message {
             python::Message::Emit {

@@ -1059,7 +1059,6 @@ pub fn encode_emitter_broadcast(b: &Broadcast) -> Result<Vec<u8>, CodecError> {
     encode_value(&Value::Array(vec![s(&b.uid), packet_value(b)?, opts]))
 }
 
-/// Decodes what redis-adapter or redis-emitter publish on a broadcast channel.
 /// The sender's uid of a broadcast (`[uid, packet, opts]`), read without decoding the rest:
 /// a node hears its own broadcasts, and drops them before decoding. `None` if the message
 /// does not start so.
@@ -1089,6 +1088,7 @@ pub fn broadcast_uid(bytes: &[u8]) -> Option<&[u8]> {
     r.take(n).ok()
 }
 
+/// Decodes what redis-adapter or redis-emitter publish on a broadcast channel.
 pub fn decode_broadcast(bytes: &[u8]) -> Result<Broadcast, CodecError> {
     let v = decode_value(bytes)?;
     let Value::Array(a) = &v else {
