@@ -199,6 +199,16 @@ impl Packet {
         Str::from(out)
     }
 
+    /// The attachments that follow the text on the wire: only binary types announce any, and
+    /// sending them for another type would break the peer's decoder.
+    pub fn sent_attachments(&self) -> &[Bytes] {
+        if self.ty.is_binary() {
+            &self.attachments
+        } else {
+            &[]
+        }
+    }
+
     /// About the length of [`Packet::encode`]'s text (a capacity to reserve).
     pub fn encoded_len_hint(&self) -> usize {
         self.nsp.len() + self.data.as_deref().map_or(0, str::len) + 24

@@ -112,13 +112,9 @@ impl Decoder {
 pub fn encode(packet: &Packet) -> Vec<Message> {
     let mut out = Vec::with_capacity(1 + packet.attachments.len());
     out.push(Message::Text(packet.encode()));
-    // Only binary types announce attachments; sending them otherwise would break the peer's
-    // decoder.
-    if packet.ty.is_binary() {
-        // A loop, not `extend` over an adapter: less code in the wasm client.
-        for a in &packet.attachments {
-            out.push(Message::Binary(a.clone()));
-        }
+    // A loop, not `extend` over an adapter: less code in the wasm client.
+    for a in packet.sent_attachments() {
+        out.push(Message::Binary(a.clone()));
     }
     out
 }

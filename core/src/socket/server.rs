@@ -287,11 +287,8 @@ impl Connection {
 
     /// Sends an event (`data` the raw JSON array `["name", ...]`) without an ack.
     pub fn emit(&mut self, nsp: &str, data: Str, attachments: Vec<Bytes>) -> Result<(), SendError> {
-        // The map's key: a shared `Str`, no copy of the name.
-        let Some((nsp, _)) = self.namespaces.get_key_value(nsp) else {
-            return Err(SendError::NotConnected);
-        };
-        self.send(&Packet::event(nsp.clone(), data, None, attachments));
+        let nsp = self.connected_nsp(nsp)?;
+        self.send(&Packet::event(nsp, data, None, attachments));
         Ok(())
     }
 
@@ -305,11 +302,7 @@ impl Connection {
         attachments: Vec<Bytes>,
         timeout: Option<Duration>,
     ) -> Result<u64, SendError> {
-        // The map's key: a shared `Str`, no copy of the name.
-        let nsp = match self.namespaces.get_key_value(nsp) {
-            Some((key, _)) => key.clone(),
-            None => return Err(SendError::NotConnected),
-        };
+        let nsp = self.connected_nsp(nsp)?;
         let ns = self
             .namespaces
             .get_mut(&nsp)
@@ -327,11 +320,8 @@ impl Connection {
         args: Str,
         attachments: Vec<Bytes>,
     ) -> Result<(), SendError> {
-        // The map's key: a shared `Str`, no copy of the name.
-        let Some((nsp, _)) = self.namespaces.get_key_value(nsp) else {
-            return Err(SendError::NotConnected);
-        };
-        self.send(&Packet::ack(nsp.clone(), args, id, attachments));
+        let nsp = self.connected_nsp(nsp)?;
+        self.send(&Packet::ack(nsp, args, id, attachments));
         Ok(())
     }
 
@@ -347,12 +337,21 @@ impl Connection {
         }
     }
 
+    /// The name of the connected namespace `nsp` as the map keeps it: a shared `Str`, no
+    /// copy of the name for each packet sent to it.
+    fn connected_nsp(&self, nsp: &str) -> Result<Str, SendError> {
+        self.namespaces
+            .get_key_value(nsp)
+            .map(|(key, _)| key.clone())
+            .ok_or(SendError::NotConnected)
+    }
+
     fn send(&mut self, packet: &Packet) {
         // As `parser::encode`, without its vector; the text is written into its WebSocket
         // frame's buffer at once.
         let text = engine::Prepared::text(packet.encoded_len_hint(), |out| packet.encode_into(out));
-        if self.session.send_prepared(text).is_ok() && packet.ty.is_binary() {
-            for a in &packet.attachments {
+        if self.session.send_prepared(text).is_ok() {
+            for a in packet.sent_attachments() {
                 if self.session.send(Message::Binary(a.clone())).is_err() {
                     break;
                 }
