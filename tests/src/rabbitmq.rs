@@ -19,7 +19,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::redis::free_port;
+use crate::redis::{free_port, retry_start};
 
 /// How long a (re)start may take before [`RabbitServer::start`] panics.
 const START_LIMIT: Duration = Duration::from_secs(30);
@@ -133,16 +133,7 @@ impl RabbitServer {
     /// distribution ports: those are picked free but may be taken by another process (an
     /// outgoing connection's ephemeral port) before the broker binds them.
     pub fn restart(&mut self) {
-        const TRIES: usize = 3;
-        for attempt in 1..=TRIES {
-            match self.start_once() {
-                Ok(()) => return,
-                Err(why) if attempt < TRIES => {
-                    eprintln!("try {attempt} of {TRIES}: {why}; starting again");
-                }
-                Err(why) => panic!("{why}"),
-            }
-        }
+        retry_start(|| self.start_once());
     }
 
     /// One start: `Err` with the end of its log if it exited or did not answer in time.

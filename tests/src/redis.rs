@@ -23,28 +23,34 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// Runs `start` until it succeeds, three tries at most, and panics with the last error. For
+/// servers on ports [`free_port`] picked: free then, a port may be taken by another process
+/// before the server binds it.
+pub fn retry_start<T>(mut start: impl FnMut() -> Result<T, String>) -> T {
+    const TRIES: usize = 3;
+    for attempt in 1..TRIES {
+        match start() {
+            Ok(started) => return started,
+            Err(why) => eprintln!("try {attempt} of {TRIES}: {why}; starting again"),
+        }
+    }
+    start().unwrap_or_else(|why| panic!("{why}"))
+}
+
 impl RedisServer {
     /// Starts one on a free port and waits until it answers `PING`. A server that exits
     /// at once (its port, free when picked, taken since by another process) is started
     /// again on another port, three tries.
     pub fn start() -> RedisServer {
-        const TRIES: usize = 3;
-        for attempt in 1..=TRIES {
+        retry_start(|| {
             let port = free_port();
             let mut server = RedisServer {
                 port,
                 url: format!("redis://127.0.0.1:{port}"),
                 child: None,
             };
-            match server.start_once() {
-                Ok(()) => return server,
-                Err(why) if attempt < TRIES => {
-                    eprintln!("try {attempt} of {TRIES}: {why}; another port");
-                }
-                Err(why) => panic!("{why}"),
-            }
-        }
-        unreachable!("the last try returns or panics")
+            server.start_once().map(|()| server)
+        })
     }
 
     /// Whether it answers `PING` now.
