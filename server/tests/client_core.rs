@@ -62,7 +62,8 @@ impl Logs {
 /// 0..`auth.burst` (if given); `echo` acks its
 /// arguments back (binary included); `bin_info` acks the attachments it received; `send_bin`
 /// emits `bin` with two attachments; `ask` asks the client `question` with an ack and acks
-/// back the answer (or the error); `join` joins a room; `burst` emits `n` with 0..N;
+/// back the answer (or the error); `join` joins a room; `burst` emits `n` with 0..N
+/// (`paced_burst`: one a millisecond);
 /// `kick` disconnects the socket; the
 /// disconnect handler logs `disconnect` with the reason.
 ///
@@ -122,6 +123,15 @@ fn app(builder: SocketIoBuilder) -> (Server, SocketIo, Logs) {
                 |socket: SocketRef, Data(n): Data<u32>| async move {
                     for i in 0..n {
                         let _ = socket.emit("n", &i);
+                    }
+                },
+            );
+            socket.on(
+                "paced_burst",
+                |socket: SocketRef, Data(n): Data<u32>| async move {
+                    for i in 0..n {
+                        let _ = socket.emit("n", &i);
+                        tokio::time::sleep(Duration::from_millis(1)).await;
                     }
                 },
             );
@@ -292,11 +302,13 @@ async fn polling_upgrades_to_websocket() {
 #[tokio::test(start_paused = true)]
 async fn events_sent_during_the_upgrade_arrive_once_and_in_order() {
     let (server, _io, _logs) = app(SocketIo::builder());
-    let mut client = TestClient::new(&server, config(&[Transport::Polling, Transport::WebSocket]));
-    // Emitted by the connect handler while the upgrade probe is under way, and again on
-    // request once connected: the events straddle the switch of transports.
+    // The WebSocket opens 50 ms (of the paused clock) after the handshake: the connect
+    // handler's events go over polling, and those of the paced burst (one a millisecond)
+    // straddle the switch of transports.
+    let transports = config(&[Transport::Polling, Transport::WebSocket]);
+    let mut client = TestClient::with_ws_delay(&server, transports, Duration::from_millis(50));
     client.connected("/", Some(r#"{"burst":150}"#)).await;
-    client.emit("/", r#"["burst",150]"#, vec![]).await;
+    client.emit("/", r#"["paced_burst",150]"#, vec![]).await;
     let mut got = Vec::new();
     while got.len() < 300 {
         let (args, _, _) = client.wait_event("/", "n").await;

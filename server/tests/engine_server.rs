@@ -77,6 +77,32 @@ async fn handshake_over_websocket() {
     s.wait_sessions(0).await;
 }
 
+/// Frames are written by the sender itself while the socket takes them, and queued for the
+/// socket's writer once it does not: a client that stops reading, then reads, gets every
+/// message once and in order, across both paths and back to the first; a frame the socket
+/// took only in part is finished though nothing follows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_messages_stay_in_order_when_the_client_reads_late() {
+    let mut s = Server::start(EngineIo::builder().max_buffered_bytes(64 << 20)).await;
+    let (mut ws, sid, _) = s.open_ws().await;
+    assert_eq!(s.event().await, Ev::Open(sid.clone()));
+    // More than the kernel's socket buffers hold: one message of 15 MB, then 1,000 of
+    // 16 KB, then a few once the client has read everything.
+    for (n, pad) in [(1, 15 << 20), (1000, 16 << 10), (10, 16 << 10)] {
+        let pad = "x".repeat(pad);
+        for i in 0..n {
+            s.io.broadcast(text(&format!("{i:04}{pad}")));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        for i in 0..n {
+            let got = next_text(&mut ws).await;
+            assert_eq!(&got[..5], format!("4{i:04}"));
+            assert_eq!(got.len(), 5 + pad.len());
+        }
+    }
+    assert_eq!(s.io.session_count(), 1);
+}
+
 #[tokio::test]
 async fn polling_messages_both_ways() {
     let mut s = Server::default().await;

@@ -19,11 +19,11 @@ use sockeye_core::{Instant, Str};
 use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 
 use super::admission::Slot;
-
 use super::config::EngineConfig;
 use super::error::EngineError;
 use super::request::RequestInfo;
 use super::server::Engine;
+use super::ws::WsSender;
 
 /// The layer above Engine.IO (Socket.IO, or a bare message handler): it gives each new
 /// session its state machine and per-session state, and handles the machine's events and
@@ -64,21 +64,6 @@ pub trait Protocol: Send + Sync + Sized + 'static {
         now: Instant,
         command: Self::Command,
     );
-}
-
-/// What a WebSocket writer task is told to do.
-#[derive(Debug)]
-pub(crate) enum WsOut {
-    Frame(Frame),
-    Close,
-}
-
-/// The sending side of a WebSocket writer's queue, bounded in frames (by the channel) and in
-/// bytes (`bytes`, which the writer decrements once a frame is written).
-#[derive(Clone)]
-pub(crate) struct WsSender {
-    pub(crate) tx: mpsc::Sender<WsOut>,
-    pub(crate) bytes: Arc<AtomicUsize>,
 }
 
 /// The size of a frame, for the byte budgets.
@@ -530,11 +515,10 @@ impl<P: Protocol> Core<P> {
         let session = self.machine.session();
         match session.transport() {
             Transport::Polling => session.has_pending_poll(),
-            _ => self.ws.as_ref().is_some_and(|(_, out)| {
-                out.tx.capacity() > out.tx.max_capacity() / 2
-                    && out.bytes.load(Ordering::Relaxed)
-                        < engine.config().session.max_queued_bytes / 2
-            }),
+            _ => self
+                .ws
+                .as_ref()
+                .is_some_and(|(_, out)| out.writable(engine.config().session.max_queued_bytes)),
         }
     }
 
@@ -555,15 +539,7 @@ impl<P: Protocol> Core<P> {
             Transmit::Ws(frame) => {
                 let budget = engine.config().session.max_queued_bytes;
                 let full = match &self.ws {
-                    Some((_, out)) => {
-                        let len = frame_len(&frame);
-                        let queued = out.bytes.fetch_add(len, Ordering::Relaxed) + len;
-                        queued > budget
-                            || matches!(
-                                out.tx.try_send(WsOut::Frame(frame)),
-                                Err(mpsc::error::TrySendError::Full(_))
-                            )
-                    }
+                    Some((_, out)) => out.send(frame, budget).is_err(),
                     None => false,
                 };
                 if full {
@@ -574,7 +550,7 @@ impl<P: Protocol> Core<P> {
             }
             Transmit::CloseWs => {
                 if let Some((_, out)) = self.ws.take() {
-                    let _ = out.tx.try_send(WsOut::Close);
+                    out.close();
                 }
             }
             _ => {}

@@ -215,6 +215,8 @@ struct Driver {
     offline: bool,
     frozen: bool,
     stats: Arc<Stats>,
+    /// How long each WebSocket takes to open (a slow network).
+    ws_delay: Duration,
 }
 
 impl Driver {
@@ -391,6 +393,7 @@ impl Driver {
                     id,
                     self.io_tx.clone(),
                     out_rx,
+                    self.ws_delay,
                 ));
                 self.ws = Some(Ws { id, out, task });
             }
@@ -416,7 +419,9 @@ async fn ws_task(
     id: u64,
     io: mpsc::UnboundedSender<Io>,
     mut out: mpsc::UnboundedReceiver<WsCmd>,
+    delay: Duration,
 ) {
+    tokio::time::sleep(delay).await;
     let ws = match tokio_tungstenite::client_async(url, server.connect()).await {
         Ok((ws, _)) => ws,
         Err(_) => {
@@ -479,6 +484,11 @@ impl Drop for TestClient {
 impl TestClient {
     /// A client (jitter seed fixed) that does nothing until a namespace is connected.
     pub fn new(server: &Server, config: Config) -> TestClient {
+        TestClient::with_ws_delay(server, config, Duration::ZERO)
+    }
+
+    /// A client whose WebSockets take `ws_delay` to open.
+    pub fn with_ws_delay(server: &Server, config: Config, ws_delay: Duration) -> TestClient {
         let (cmds, cmd_rx) = mpsc::unbounded_channel();
         let (io_tx, io_rx) = mpsc::unbounded_channel();
         let (events_tx, events) = mpsc::unbounded_channel();
@@ -495,6 +505,7 @@ impl TestClient {
             offline: false,
             frozen: false,
             stats: stats.clone(),
+            ws_delay,
         };
         let task = tokio::spawn(driver.run(cmd_rx, io_rx));
         TestClient {
