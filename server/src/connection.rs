@@ -22,7 +22,7 @@ use crate::engine::{EngineConfig, Protocol, RequestInfo, SessionHandle};
 use crate::io::{IoInner, Limit, SocketIo};
 use crate::ns::ConnectError;
 use crate::payload::Payload;
-use crate::socket::SocketRef;
+use crate::socket::{Dispatch, Dispatched, SocketRef};
 
 /// A reply channel for a pending ack.
 pub(crate) type AckReply = oneshot::Sender<Result<Payload, AckError>>;
@@ -102,6 +102,9 @@ impl Drop for PendingSocket {
     }
 }
 
+/// Events of a session to run once its lock is released ([`SocketRef::run_inline`]).
+pub struct InlineEvents(Vec<(SocketRef, Dispatch)>);
+
 /// The Socket.IO layer as an Engine.IO [`Protocol`]. Not used directly: [`SocketIo`] owns it.
 pub struct SocketIoProtocol {
     pub(crate) io: Weak<IoInner>,
@@ -118,12 +121,25 @@ pub struct SessionState {
     /// A socket's event queue overflowed and the session is closing: the events still
     /// decoded from the same body are dropped without a word (the cap is logged once).
     overflowed: bool,
+    /// Events to run once the session's lock is released ([`SocketRef::run_inline`]).
+    inline: Vec<(SocketRef, Dispatch)>,
 }
 
 impl Protocol for SocketIoProtocol {
     type Machine = Connection;
     type Command = Command;
     type State = SessionState;
+    type Deferred = InlineEvents;
+
+    fn take_deferred(&self, state: &mut SessionState) -> Option<InlineEvents> {
+        (!state.inline.is_empty()).then(|| InlineEvents(std::mem::take(&mut state.inline)))
+    }
+
+    fn run_deferred(&self, deferred: InlineEvents) {
+        for (socket, event) in deferred.0 {
+            socket.run_inline(event);
+        }
+    }
 
     fn open(
         &self,
@@ -152,6 +168,7 @@ impl Protocol for SocketIoProtocol {
             acks: HashMap::default(),
             connecting: 0,
             overflowed: false,
+            inline: Vec::new(),
         };
         (conn, state)
     }
@@ -173,10 +190,17 @@ impl Protocol for SocketIoProtocol {
                     return;
                 }
                 let payload = Payload { args, attachments };
-                let full = st
-                    .sockets
-                    .get(&nsp)
-                    .is_some_and(|socket| !socket.dispatch(name, payload, id));
+                let Some(socket) = st.sockets.get(&nsp) else {
+                    return;
+                };
+                let full = match socket.dispatch(name, payload, id) {
+                    Dispatched::Queued => false,
+                    Dispatched::Full => true,
+                    Dispatched::Inline(event) => {
+                        st.inline.push((socket.clone(), event));
+                        false
+                    }
+                };
                 if full {
                     st.overflowed = true;
                     tracing::warn!(sid = %st.handle.sid(), "event queue full; closing the session");

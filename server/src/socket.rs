@@ -2,21 +2,22 @@
 
 use std::any::Any;
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::task::Poll;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use foldhash::HashMap;
+use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 pub use sockeye_core::socket::server::DisconnectReason;
 use sockeye_core::Str;
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::ack::AckError;
 use crate::adapter::{AdapterError, Encoded};
@@ -53,10 +54,50 @@ impl From<serde_json::Error> for SendError {
 }
 
 /// An event waiting for its handler.
-struct Dispatch {
+pub(crate) struct Dispatch {
     name: Str,
     payload: Payload,
     id: Option<u64>,
+}
+
+/// A handler that suspended in its first poll, with what its end needs.
+struct Suspended {
+    fut: BoxFuture<'static, ()>,
+    name: Str,
+    id: Option<u64>,
+    acked: Arc<AtomicBool>,
+}
+
+/// Who runs a socket's handlers now: one at a time, in event order.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Runner {
+    Nobody,
+    /// The socket's dispatch task (the connect handler, then events it was handed).
+    Task,
+    /// The session's caller, after it released the session (see [`SocketRef::run_inline`]).
+    Inline,
+}
+
+/// A socket's events waiting for their handlers.
+struct Events {
+    queue: VecDeque<Dispatch>,
+    runner: Runner,
+    /// A handler run inline that suspended while every running slot was taken: the
+    /// dispatch task waits for a slot for it before the next events.
+    stalled: Option<Suspended>,
+    /// The socket is closed: no more events; the task ends once the queue is empty.
+    closed: bool,
+}
+
+/// What [`SocketRef::dispatch`] did with an event.
+pub(crate) enum Dispatched {
+    /// Queued for the runner (or dropped: the socket is closed).
+    Queued,
+    /// The queue is full: the client sends more than its handlers take.
+    Full,
+    /// Nothing runs: the caller runs it with [`SocketRef::run_inline`] once it has released
+    /// the session.
+    Inline(Dispatch),
 }
 
 pub(crate) struct Socket {
@@ -74,11 +115,10 @@ pub(crate) struct Socket {
     handlers: RwLock<HashMap<Cow<'static, str>, BoxedHandler>>,
     any: RwLock<Option<BoxedHandler>>,
     on_disconnect: RwLock<Option<BoxedHandler>>,
-    /// Taken when the socket closes, which ends its dispatch task.
-    /// Boxed: a channel allocates its first block of 32 slots up front, and 32 events
-    /// inline were 3.3 KB per socket, most of which never receives an event at a time.
-    events: Mutex<Option<mpsc::Sender<Box<Dispatch>>>>,
-    events_rx: Mutex<Option<mpsc::Receiver<Box<Dispatch>>>>,
+    /// Events waiting for their handlers, and who runs them.
+    events: Mutex<Events>,
+    /// Wakes the dispatch task when it is handed events (or the socket closes).
+    events_wake: Notify,
     /// Handlers of this socket still running after their first suspension point.
     running: Arc<Semaphore>,
     /// Node's `socket.handshake`, built the first time the socket is fetched: a demo's
@@ -114,7 +154,6 @@ impl SocketRef {
         auth: Option<Str>,
         restored: Option<(Str, Str)>,
     ) -> SocketRef {
-        let (tx, rx) = mpsc::channel(EVENT_QUEUE);
         let recovered = restored.is_some();
         let (id, pid) = match restored {
             Some((sid, pid)) => (sid, Some(pid)),
@@ -136,8 +175,13 @@ impl SocketRef {
             handlers: RwLock::new(HashMap::default()),
             any: RwLock::new(None),
             on_disconnect: RwLock::new(None),
-            events: Mutex::new(Some(tx)),
-            events_rx: Mutex::new(Some(rx)),
+            events: Mutex::new(Events {
+                queue: VecDeque::new(),
+                runner: Runner::Task,
+                stalled: None,
+                closed: false,
+            }),
+            events_wake: Notify::new(),
             running: Arc::new(Semaphore::new(RUNNING_HANDLERS)),
             handshake: std::sync::OnceLock::new(),
         }))
@@ -477,22 +521,63 @@ impl SocketRef {
         )
     }
 
-    /// Called by the session task when an event for this socket arrives. `false` when the
-    /// socket's event queue is full: its handlers do not keep up with the client.
-    pub(crate) fn dispatch(&self, name: Str, payload: Payload, id: Option<u64>) -> bool {
-        let Some(tx) = lock::lock(&self.0.events).clone() else {
-            return true;
+    /// Called by the session when an event for this socket arrives (the session's lock
+    /// held): queued behind the events being handled, or handed back to run inline when
+    /// none is.
+    pub(crate) fn dispatch(&self, name: Str, payload: Payload, id: Option<u64>) -> Dispatched {
+        let event = Dispatch { name, payload, id };
+        let mut events = lock::lock(&self.0.events);
+        if events.closed {
+            return Dispatched::Queued;
+        }
+        if events.runner == Runner::Nobody {
+            events.runner = Runner::Inline;
+            return Dispatched::Inline(event);
+        }
+        if events.queue.len() >= EVENT_QUEUE {
+            return Dispatched::Full;
+        }
+        events.queue.push_back(event);
+        Dispatched::Queued
+    }
+
+    /// Runs an event [`dispatch`](Self::dispatch) handed back, in the caller's task (the
+    /// session's lock released): its handler up to its first suspension point, the rest as
+    /// a task of its own. Events queued meanwhile go to the dispatch task. This saves an
+    /// event the switch to the dispatch task (its handler's emits and acks are written by
+    /// this same task).
+    pub(crate) fn run_inline(&self, event: Dispatch) {
+        // No task is woken by this context: a handler that suspends is polled again by its
+        // own task (which registers its waker), so no wake-up is lost.
+        let mut cx = Context::from_waker(Waker::noop());
+        let stalled = match self.start_event(event, &mut cx) {
+            Some(suspended) => match self.0.running.clone().try_acquire_owned() {
+                Ok(permit) => {
+                    self.spawn_rest(suspended, permit);
+                    None
+                }
+                Err(_) => Some(suspended),
+            },
+            None => None,
         };
-        let event = Box::new(Dispatch { name, payload, id });
-        !matches!(tx.try_send(event), Err(mpsc::error::TrySendError::Full(_)))
+        let mut events = lock::lock(&self.0.events);
+        events.stalled = stalled;
+        events.runner = if events.queue.is_empty() && events.stalled.is_none() {
+            Runner::Nobody
+        } else {
+            Runner::Task
+        };
+        if events.runner == Runner::Task || events.closed {
+            drop(events);
+            self.0.events_wake.notify_one();
+        }
     }
 
     /// Called by the session task once the client is accepted: joins the socket's own room,
-    /// runs the connect handler, then dispatches events in order.
+    /// runs the connect handler, then the events it is handed, in order.
     pub(crate) fn start(&self) {
         self.0.connected.store(true, Ordering::Release);
         self.0.ns.insert(self.clone());
-        let rx = lock::lock(&self.0.events_rx).take();
         let socket = self.clone();
         tokio::spawn(async move {
             let handler = socket.0.ns.handler();
@@ -504,11 +589,45 @@ impl SocketRef {
                     panic_message(&panic)
                 );
             }
-            let Some(mut rx) = rx else { return };
-            while let Some(d) = rx.recv().await {
-                socket.run_event(d).await;
-            }
+            socket.dispatch_task().await;
         });
+    }
+
+    /// Runs the events the socket's dispatch task is handed (it holds [`Runner::Task`] after
+    /// the connect handler), until the socket closes.
+    async fn dispatch_task(&self) {
+        loop {
+            let (stalled, next) = {
+                let mut events = lock::lock(&self.0.events);
+                if events.runner == Runner::Task {
+                    let next = events.queue.pop_front();
+                    if next.is_none() && events.stalled.is_none() {
+                        events.runner = Runner::Nobody;
+                    }
+                    (events.stalled.take(), next)
+                } else if events.closed && events.runner == Runner::Nobody {
+                    return;
+                } else {
+                    (None, None)
+                }
+            };
+            let had_stalled = stalled.is_some();
+            if let Some(suspended) = stalled {
+                // Waiting here for a free slot holds back the next events.
+                let Ok(permit) = self.0.running.clone().acquire_owned().await else {
+                    return;
+                };
+                self.spawn_rest(suspended, permit);
+            }
+            match next {
+                Some(event) => self.run_event(event).await,
+                // Still the runner: look again.
+                None if had_stalled => {}
+                // Nothing to run (handed to nobody, or to an inline runner): wait to be
+                // handed events. A notification sent meanwhile is kept by `Notify`.
+                None => self.0.events_wake.notified().await,
+            }
+        }
     }
 
     /// Runs the event's handler up to its first real suspension point here, in event order
@@ -518,8 +637,24 @@ impl SocketRef {
     /// the socket goes on with its next events. An event whose ack cannot be answered by a
     /// handler (none, its arguments do not fit, it panicked) is answered with an error
     /// ([`crate::handler`]'s documentation).
-    async fn run_event(&self, d: Box<Dispatch>) {
-        let Dispatch { name, payload, id } = *d;
+    async fn run_event(&self, event: Dispatch) {
+        let mut event = Some(event);
+        let suspended = std::future::poll_fn(|cx| {
+            Poll::Ready(event.take().and_then(|e| self.start_event(e, cx)))
+        })
+        .await;
+        if let Some(suspended) = suspended {
+            // Waiting here for a free slot holds back the next events.
+            let Ok(permit) = self.0.running.clone().acquire_owned().await else {
+                return;
+            };
+            self.spawn_rest(suspended, permit);
+        }
+    }
+
+    /// Looks up the event's handler and polls it once: what is left of it if it suspended.
+    fn start_event(&self, event: Dispatch, cx: &mut Context<'_>) -> Option<Suspended> {
+        let Dispatch { name, payload, id } = event;
         let handler = lock::read(&self.0.handlers)
             .get(name.as_str())
             .cloned()
@@ -527,37 +662,44 @@ impl SocketRef {
         let Some(h) = handler else {
             tracing::debug!(event = %name, "no handler");
             self.ack_error(id, None, crate::handler::ACK_UNKNOWN_EVENT);
-            return;
+            return None;
         };
         let ctx = self.ctx(Some(String::from(name.as_str())), payload, id);
         let acked = ctx.acked.clone();
         let fut = std::panic::catch_unwind(AssertUnwindSafe(|| h(ctx)));
         let Ok(mut fut) = fut.map_err(|p| self.handler_panicked(&name, id, &acked, &p)) else {
-            return;
+            return None;
         };
-        let first = std::future::poll_fn(|cx| {
-            Poll::Ready(std::panic::catch_unwind(AssertUnwindSafe(|| {
-                fut.as_mut().poll(cx)
-            })))
-        })
-        .await;
-        match first {
-            Err(panic) => self.handler_panicked(&name, id, &acked, &panic),
-            Ok(Poll::Ready(())) => {}
-            Ok(Poll::Pending) => {
-                // Waiting here for a free slot holds back the next events.
-                let Ok(permit) = self.0.running.clone().acquire_owned().await else {
-                    return;
-                };
-                let socket = self.clone();
-                tokio::spawn(async move {
-                    if let Err(panic) = AssertUnwindSafe(fut).catch_unwind().await {
-                        socket.handler_panicked(&name, id, &acked, &panic);
-                    }
-                    drop(permit);
-                });
+        match std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+            Err(panic) => {
+                self.handler_panicked(&name, id, &acked, &panic);
+                None
             }
+            Ok(Poll::Ready(())) => None,
+            Ok(Poll::Pending) => Some(Suspended {
+                fut,
+                name,
+                id,
+                acked,
+            }),
         }
+    }
+
+    /// Runs the rest of a suspended handler as a task of its own, holding a running slot.
+    fn spawn_rest(&self, suspended: Suspended, permit: OwnedSemaphorePermit) {
+        let socket = self.clone();
+        tokio::spawn(async move {
+            let Suspended {
+                fut,
+                name,
+                id,
+                acked,
+            } = suspended;
+            if let Err(panic) = AssertUnwindSafe(fut).catch_unwind().await {
+                socket.handler_panicked(&name, id, &acked, &panic);
+            }
+            drop(permit);
+        });
     }
 
     fn handler_panicked(
@@ -627,7 +769,8 @@ impl SocketRef {
         if !self.0.connected.swap(false, Ordering::AcqRel) {
             return;
         }
-        *lock::lock(&self.0.events) = None;
+        lock::lock(&self.0.events).closed = true;
+        self.0.events_wake.notify_one();
         let socket = self.clone();
         tokio::spawn(async move {
             if let (true, Some(pid)) = (socket.0.ns.recovers(), socket.pid()) {

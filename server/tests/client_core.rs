@@ -64,7 +64,8 @@ impl Logs {
 /// emits `bin` with two attachments; `ask` asks the client `question` with an ack and acks
 /// back the answer (or the error); `join` joins a room; `burst` emits `n` with 0..N
 /// (`paced_burst`: one a millisecond);
-/// `kick` disconnects the socket; the
+/// `kick` disconnects the socket; `step` logs `start` and `end` with its argument (a
+/// multiple of 3 sleeps 1 ms between), `hold` sleeps 5 s between; the
 /// disconnect handler logs `disconnect` with the reason.
 ///
 /// `/guarded`: a middleware refuses unless `auth.token == "ok"`.
@@ -133,6 +134,24 @@ fn app(builder: SocketIoBuilder) -> (Server, SocketIo, Logs) {
                         let _ = socket.emit("n", &i);
                         tokio::time::sleep(Duration::from_millis(1)).await;
                     }
+                },
+            );
+            socket.on(
+                "step",
+                |Data(i): Data<u64>, State(log): State<Log>| async move {
+                    log.send("start", json!(i));
+                    if i % 3 == 0 {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                    log.send("end", json!(i));
+                },
+            );
+            socket.on(
+                "hold",
+                |Data(i): Data<u64>, State(log): State<Log>| async move {
+                    log.send("start", json!(i));
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    log.send("end", json!(i));
                 },
             );
             socket.on("kick", |socket: SocketRef| async move {
@@ -325,6 +344,50 @@ async fn events_sent_during_the_upgrade_arrive_once_and_in_order() {
     let up = up.expect("upgraded");
     assert!(client.seen[..up].iter().any(is_n), "{:#?}", client.seen);
     assert!(client.seen[up..].iter().any(is_n), "{:#?}", client.seen);
+}
+
+/// Handlers start in event order, whether an event runs in the task that read it (nothing
+/// else running for the socket), queued behind one that does, or behind handlers that wait
+/// for a running slot (256 `hold`s at once fill them): none is lost.
+async fn handlers_start_in_event_order(transport: Transport) {
+    let (server, _io, mut logs) = app(SocketIo::builder());
+    let mut client = TestClient::new(&server, config(&[transport]));
+    client.connected("/", None).await;
+    logs.drain();
+    let mut want = Vec::new();
+    for i in 0..200u64 {
+        client.emit("/", &format!(r#"["step",{i}]"#), vec![]).await;
+        want.push(i);
+    }
+    for i in 1000..1300u64 {
+        client.emit("/", &format!(r#"["hold",{i}]"#), vec![]).await;
+        want.push(i);
+    }
+    client.emit("/", r#"["step",2000]"#, vec![]).await;
+    want.push(2000);
+    let (mut started, mut ended) = (Vec::new(), 0);
+    while ended < want.len() {
+        let (kind, v) = tokio::time::timeout(Duration::from_secs(60), logs.0.recv())
+            .await
+            .expect("every handler ends")
+            .expect("a log");
+        match kind.as_str() {
+            "start" => started.push(v.as_u64().expect("a number")),
+            "end" => ended += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(started, want);
+}
+
+#[tokio::test(start_paused = true)]
+async fn handlers_start_in_event_order_over_websocket() {
+    handlers_start_in_event_order(Transport::WebSocket).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn handlers_start_in_event_order_over_polling() {
+    handlers_start_in_event_order(Transport::Polling).await;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -89,6 +89,15 @@ impl<H: EngineHandler> Protocol for Bare<H> {
     type Machine = Session;
     type Command = EngineCommand;
     type State = EngineSocket;
+    type Deferred = std::convert::Infallible;
+
+    fn take_deferred(&self, _: &mut EngineSocket) -> Option<Self::Deferred> {
+        None
+    }
+
+    fn run_deferred(&self, deferred: Self::Deferred) {
+        match deferred {}
+    }
 
     fn open(
         &self,

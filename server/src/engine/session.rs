@@ -35,6 +35,15 @@ pub trait Protocol: Send + Sync + Sized + 'static {
     type Command: Send + 'static;
     /// What the layer keeps per session, inside the task.
     type State: Send + 'static;
+    /// Work `on_event` leaves to run once the session's lock is released.
+    type Deferred: Send;
+
+    /// The work `on_event` left in `state`, if any.
+    fn take_deferred(&self, state: &mut Self::State) -> Option<Self::Deferred>;
+
+    /// Runs what [`take_deferred`](Self::take_deferred) took, the session's lock released
+    /// (the layer may call into the session again).
+    fn run_deferred(&self, deferred: Self::Deferred);
 
     /// A new session `handle` on `transport`, opened by the request `info`: its machine
     /// (built with `config.session`; its first transmit is the `open` packet) and state.
@@ -381,11 +390,17 @@ impl<P: Protocol> Shared<P> {
         }
         let r = f(core, self.engine.now());
         core.drain(&self.engine, &self.sid, events, None);
+        let protocol = self.engine.protocol();
+        let deferred = protocol.take_deferred(&mut core.state);
         if !core.deferred.is_empty()
             || core.machine.poll_timeout() != core.deadline
             || core.machine.session().is_closed()
         {
             self.wake.notify_one();
+        }
+        drop(guard);
+        if let Some(deferred) = deferred {
+            protocol.run_deferred(deferred);
         }
         Some(r)
     }
@@ -842,6 +857,12 @@ impl<P: Protocol> SessionTask<P> {
             Some(&mut self.pending_poll),
         );
         self.closed = core.machine.session().is_closed();
+        let protocol = shared.engine.protocol();
+        let deferred = protocol.take_deferred(&mut core.state);
+        drop(core);
+        if let Some(deferred) = deferred {
+            protocol.run_deferred(deferred);
+        }
     }
 }
 
