@@ -205,7 +205,7 @@ impl Manager {
     pub fn engine(&self) -> Option<String> {
         self.client.engine().map(|e| {
             let mut s = String::from(e.transport().as_str());
-            s.push(' ');
+            s.push_str(" ");
             s.push_str(e.sid().as_deref().unwrap_or(""));
             s
         })
