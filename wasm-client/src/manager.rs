@@ -16,7 +16,7 @@ use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use core::time::Duration;
 use sockeye_core::engine::{Frame, Transport};
 use sockeye_core::socket::client::{Client, EmitError, Event};
-use sockeye_core::{Bytes, Instant, Str};
+use sockeye_core::{binary_from_vec, Bytes, Instant, Str};
 use wasm_bindgen::prelude::*;
 
 /// engine.io-client's `Socket.priorWebsocketSuccess`, shared by every manager of the page:
@@ -85,7 +85,7 @@ fn split(mut rest: &[u8]) -> Vec<Bytes> {
     let mut out = Vec::new();
     while let Some((len, after)) = rest.split_first_chunk::<4>() {
         let (a, b) = after.split_at((u32::from_le_bytes(*len) as usize).min(after.len()));
-        out.push(Bytes::copy_from_slice(a));
+        out.push(binary_from_vec(a.to_vec()));
         rest = b;
     }
     out
@@ -237,7 +237,7 @@ impl Manager {
             input::WS_FRAME => {
                 let frame = match (text, data) {
                     (Some(t), _) => Frame::Text(Str::from(t)),
-                    (_, Some(d)) => Frame::Binary(Bytes::from(d)),
+                    (_, Some(d)) => Frame::Binary(binary_from_vec(d)),
                     _ => return true,
                 };
                 let _ = c.handle_ws_frame(now, frame);

@@ -224,7 +224,9 @@ impl Packet {
             // binary over WebSocket as binary frames, but the reference parser accepts this
             // form in a text frame too.
             let bytes = base64::decode(rest).map_err(|_| DecodeError::Base64)?;
-            return Ok(Packet::Message(Message::Binary(Bytes::from(bytes))));
+            return Ok(Packet::Message(Message::Binary(crate::binary_from_vec(
+                bytes,
+            ))));
         }
         let ty = PacketType::from_char(first).ok_or(DecodeError::UnknownType(first))?;
         Ok(match ty {
