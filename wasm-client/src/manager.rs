@@ -43,6 +43,21 @@ pub mod input {
     pub const TIMER: u8 = 7;
 }
 
+/// What [`Manager::command`] does, by its `kind`.
+pub mod command {
+    /// Opens namespace `nsp` (connecting first if needed; again if the connection gave up).
+    /// Before every `CONNECT` (first connection and each reconnection) an auth request event
+    /// asks for its auth, answered with [`Manager::provide_auth`](crate::Manager::provide_auth).
+    pub const CONNECT: u8 = 0;
+    /// Opens the connection if there is none (socket.io-client's `manager.open()`).
+    pub const OPEN: u8 = 1;
+    /// Leaves namespace `nsp`; the connection closes when no namespace is left.
+    pub const DISCONNECT: u8 = 2;
+    /// Closes the connection, keeping the namespaces, with no reconnection
+    /// (socket.io-client's `manager.close()`).
+    pub const CLOSE: u8 = 3;
+}
+
 /// Flags of [`Manager::emit`].
 pub mod flag {
     /// Ask for an ack.
@@ -103,7 +118,7 @@ fn code(r: Result<Option<u64>, EmitError>) -> f64 {
 #[wasm_bindgen]
 impl Manager {
     /// A manager with options `opts` (see [`options`]); `seed` feeds the reconnection
-    /// jitter. Nothing connects until [`Manager::connect`] or [`Manager::open`].
+    /// jitter. Nothing connects until [`Manager::command`] connects or opens.
     #[wasm_bindgen(constructor)]
     pub fn new(opts: &[f64], seed: f64) -> Manager {
         let config = options::client_config(opts);
@@ -116,18 +131,23 @@ impl Manager {
         }
     }
 
-    /// Opens namespace `nsp` (connecting first if needed; again if the connection gave up).
-    /// Before every `CONNECT` (first connection and each reconnection) an auth request event
-    /// asks for its auth, answered with [`Manager::provide_auth`].
-    pub fn connect(&mut self, nsp: &str) {
-        self.prefer_transport();
-        self.client.connect_with_auth_request(now(), nsp);
-    }
-
-    /// Opens the connection if there is none (socket.io-client's `manager.open()`).
-    pub fn open(&mut self) {
-        self.prefer_transport();
-        self.client.open(now());
+    /// Connects or disconnects namespace `nsp`, opens or closes the connection: see
+    /// [`command`] (`nsp` is ignored by [`command::OPEN`] and [`command::CLOSE`]). One export
+    /// for the four: each export costs its own glue on both sides of the boundary.
+    pub fn command(&mut self, kind: u8, nsp: &str) {
+        let c = &mut self.client;
+        match kind {
+            command::CONNECT | command::OPEN => {
+                self.prefer_transport();
+                if kind == command::OPEN {
+                    self.client.open(now());
+                } else {
+                    self.client.connect_with_auth_request(now(), nsp);
+                }
+            }
+            command::DISCONNECT => c.disconnect(nsp),
+            _ => c.close_connection(),
+        }
     }
 
     /// Answers the auth request of `nsp` with `auth` (a JSON object text) and sends the
@@ -135,17 +155,6 @@ impl Manager {
     #[wasm_bindgen(js_name = provideAuth)]
     pub fn provide_auth(&mut self, nsp: &str, auth: Option<String>) -> bool {
         self.client.provide_auth(nsp, auth.map(Str::from)).is_ok()
-    }
-
-    /// Leaves namespace `nsp`; the connection closes when no namespace is left.
-    pub fn disconnect(&mut self, nsp: &str) {
-        self.client.disconnect(nsp);
-    }
-
-    /// Closes the connection, keeping the namespaces, with no reconnection
-    /// (socket.io-client's `manager.close()`).
-    pub fn close(&mut self) {
-        self.client.close_connection();
     }
 
     /// Applies `opts` again (the reconnection and timeout options; socket.io-client's
