@@ -63,9 +63,14 @@ done
 cp "$HERE/js/index.js" "$HERE/js/load/classic.js" "$GLUE/"
 ESBUILD=("$TOOLS/esbuild" --bundle --legal-comments=none --log-level=warning)
 # The minified builds also shorten the internal `_` properties (index.js's and the loader's
-# state). Kept: `_placeholder` (the protocol's binary placeholder) and wasm-bindgen's `__`
-# names (some are the wasm's exports).
-MINIFY=(--minify --mangle-props='^_' --reserve-props='^(_placeholder|__.*)$')
+# state, the glue's `__wbg_ptr` and `__destroy_into_raw`). Kept: `_placeholder` (the
+# protocol's binary placeholder), `__proto__`, and the names of the wasm's imports and exports,
+# read from the module (the glue and the wasm find each other by them).
+WASM_NAMES="$(node -e "
+  const m = new WebAssembly.Module(require('fs').readFileSync(process.argv[1]));
+  const all = [...WebAssembly.Module.exports(m), ...WebAssembly.Module.imports(m)];
+  console.log(all.map((e) => e.name).join('|'));" "$PKG/sockeye_wasm_bg.wasm")"
+MINIFY=(--minify --mangle-props='^_' --reserve-props="^(_placeholder|__proto__|$WASM_NAMES)\$")
 cp "$HERE/js/load/web.js" "$GLUE/engine.js"
 # Browsers and bundlers: one minified ES module (ES2020) that fetches sockeye_wasm_bg.wasm
 # from its own URL (or the running classic script's).
