@@ -52,10 +52,11 @@ done
   --enable-bulk-memory --enable-bulk-memory-opt --enable-reference-types --enable-multivalue \
   --enable-call-indirect-overlong --strip-target-features \
   "$GLUE/sockeye_wasm_bg.wasm" -o "$PKG/sockeye_wasm_bg.wasm"
-# The optimised module must still instantiate with its glue.
+# The optimised module must still instantiate with its glue (js/wasm.js over wasm-bindgen's).
+cp "$HERE/js/wasm.js" "$GLUE/"
 (cd "$GLUE" && node --input-type=module -e "
   import fs from 'node:fs';
-  import { initSync, Manager } from './sockeye_wasm.js';
+  import { initSync, Manager } from './wasm.js';
   initSync({ module: fs.readFileSync(process.argv[1]) });
   new Manager(new Float64Array(0), 1).drain();" "$PKG/sockeye_wasm_bg.wasm")
 # js/index.js (the socket.io-client API) with the glue it imports, bundled once per entry with

@@ -17,7 +17,6 @@ use core::time::Duration;
 use sockeye_core::engine::{Frame, Transport};
 use sockeye_core::socket::client::{Client, EmitError, Event};
 use sockeye_core::{binary_from_vec, Bytes, Instant, Str};
-use wasm_bindgen::prelude::*;
 
 /// engine.io-client's `Socket.priorWebsocketSuccess`, shared by every manager of the page:
 /// whether the last connection that tried WebSocket got it (read with `rememberUpgrade`).
@@ -79,8 +78,8 @@ pub mod code {
 }
 
 /// A Socket.IO connection multiplexing namespaces (socket.io-client's `Manager` without the
-/// JavaScript, which `js/index.js` adds).
-#[wasm_bindgen]
+/// JavaScript, which `js/index.js` adds). Exported to JavaScript by [`crate::abi`] (wasm32),
+/// as the class `Manager` of `js/wasm.js`.
 #[derive(Debug)]
 pub struct Manager {
     client: Client,
@@ -115,11 +114,9 @@ fn code(r: Result<Option<u64>, EmitError>) -> f64 {
     }
 }
 
-#[wasm_bindgen]
 impl Manager {
     /// A manager with options `opts` (see [`options`]); `seed` feeds the reconnection
     /// jitter. Nothing connects until [`Manager::command`] connects or opens.
-    #[wasm_bindgen(constructor)]
     pub fn new(opts: &[f64], seed: f64) -> Manager {
         let config = options::client_config(opts);
         Manager {
@@ -152,7 +149,6 @@ impl Manager {
 
     /// Answers the auth request of `nsp` with `auth` (a JSON object text) and sends the
     /// `CONNECT`. `false` if `auth` is not a JSON object.
-    #[wasm_bindgen(js_name = provideAuth)]
     pub fn provide_auth(&mut self, nsp: &str, auth: Option<String>) -> bool {
         self.client.provide_auth(nsp, auth.map(Str::from)).is_ok()
     }

@@ -9,7 +9,7 @@
 // connects or disconnects a namespace (making it active or not), or closes; the questions
 // about the state (`socket`, `engine`) are answered from what was queued — nothing is
 // connected yet — rather than queued; and `drain`/`input` (index.js's I/O) go to the real Manager once it exists.
-import { initSync, Manager } from './sockeye_wasm.js';
+import { initSync, Manager } from './wasm.js';
 
 // Where the .wasm is: next to the classic <script> that is running (the classic build, or an
 // app bundled as one, e.g. by esbuild's default format), else next to this ES module (the
