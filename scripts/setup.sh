@@ -136,12 +136,14 @@ setup_wasm_everywhere() {
   fi
 }
 
-# The wasm client's build tools (wasm-client/tools): wasm-opt from npm's binaryen, pinned.
+# The wasm client's build tools (wasm-client/tools): wasm-opt from npm's binaryen, esbuild and
+# terser, pinned.
 setup_wasm_tools() {
   local dir="$ROOT/wasm-client/tools"
   if [ ! -f "$dir/node_modules/binaryen/package.json" ] ||
+    [ ! -f "$dir/node_modules/terser/package.json" ] ||
     [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
-    run "installing binaryen's wasm-opt (npm ci in wasm-client/tools)" \
+    run "installing wasm-opt, esbuild and terser (npm ci in wasm-client/tools)" \
       npm ci --prefix "$dir" --no-audit --no-fund
   fi
 }

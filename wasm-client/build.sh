@@ -2,7 +2,8 @@
 # Builds the npm package `sockeye-client` into wasm-client/pkg/ and packs it:
 #   cargo (profile wasm-release) -> wasm-bindgen --target web -> wasm-opt -Oz (npm binaryen)
 #   -> js/index.js (the socket.io-client API) bundled with wasm-bindgen's glue (esbuild), once
-#   per entry, each with its own wasm loader (js/load/) as ./engine.js:
+#   per entry, each with its own wasm loader (js/load/) as ./engine.js; the browser builds
+#   minified by esbuild, then again by terser:
 #     index.js               ES module for browsers and bundlers, minified (load/web.js)
 #     sockeye-client.min.js  classic script, global `io`, minified (load/web.js, load/classic.js)
 #     node.cjs               Node, require() (load/node.js, load/node-globals.js: `ws`)
@@ -31,10 +32,10 @@ wasm-bindgen --target web --no-typescript --remove-name-section --remove-produce
   --omit-default-module-path \
   --out-dir "$GLUE" \
   "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/sockeye_wasm.wasm"
-# wasm-opt from npm's binaryen and esbuild, pinned in tools/package.json (scripts/setup.sh
+# wasm-opt from npm's binaryen, esbuild and terser, pinned in tools/package.json (scripts/setup.sh
 # runs `npm ci` there). Debian's binaryen (108) is too old for what rustc emits.
 TOOLS="$HERE/tools/node_modules/.bin"
-for tool in wasm-opt esbuild; do
+for tool in wasm-opt esbuild terser; do
   if [ ! -x "$TOOLS/$tool" ]; then
     echo "missing $TOOLS/$tool: run scripts/setup.sh (npm ci --prefix wasm-client/tools)" >&2
     exit 1
@@ -51,10 +52,11 @@ done
   --enable-bulk-memory --enable-bulk-memory-opt --enable-reference-types --enable-multivalue \
   --enable-call-indirect-overlong --strip-target-features \
   "$GLUE/sockeye_wasm_bg.wasm" -o "$PKG/sockeye_wasm_bg.wasm"
-# The optimised module must still instantiate with its glue.
+# The optimised module must still instantiate with its glue (js/wasm.js over wasm-bindgen's).
+cp "$HERE/js/wasm.js" "$GLUE/"
 (cd "$GLUE" && node --input-type=module -e "
   import fs from 'node:fs';
-  import { initSync, Manager } from './sockeye_wasm.js';
+  import { initSync, Manager } from './wasm.js';
   initSync({ module: fs.readFileSync(process.argv[1]) });
   new Manager(new Float64Array(0), 1).drain();" "$PKG/sockeye_wasm_bg.wasm")
 # js/index.js (the socket.io-client API) with the glue it imports, bundled once per entry with
@@ -62,17 +64,29 @@ done
 cp "$HERE/js/index.js" "$HERE/js/load/classic.js" "$GLUE/"
 ESBUILD=("$TOOLS/esbuild" --bundle --legal-comments=none --log-level=warning)
 # The minified builds also shorten the internal `_` properties (index.js's and the loader's
-# state). Kept: `_placeholder` (the protocol's binary placeholder) and wasm-bindgen's `__`
-# names (some are the wasm's exports).
-MINIFY=(--minify --mangle-props='^_' --reserve-props='^(_placeholder|__.*)$')
+# state, the glue's `__wbg_ptr` and `__destroy_into_raw`). Kept: `_placeholder` (the
+# protocol's binary placeholder), `__proto__`, and the names of the wasm's imports and exports,
+# read from the module (the glue and the wasm find each other by them).
+WASM_NAMES="$(node -e "
+  const m = new WebAssembly.Module(require('fs').readFileSync(process.argv[1]));
+  const all = [...WebAssembly.Module.exports(m), ...WebAssembly.Module.imports(m)];
+  console.log(all.map((e) => e.name).join('|'));" "$PKG/sockeye_wasm_bg.wasm")"
+MINIFY=(--minify --mangle-props='^_' --reserve-props="^(_placeholder|__proto__|$WASM_NAMES)\$")
 cp "$HERE/js/load/web.js" "$GLUE/engine.js"
 # Browsers and bundlers: one minified ES module (ES2020) that fetches sockeye_wasm_bg.wasm
 # from its own URL (or the running classic script's).
-"${ESBUILD[@]}" "$GLUE/index.js" --format=esm --target=es2020 "${MINIFY[@]}" --outfile="$PKG/index.js"
+# esbuild bundles, minifies and shortens the `_` properties; terser then minifies its output
+# again (more compression passes, function declarations hoisted: 3 passes was the smallest):
+# smaller than either alone (SIZE_LEVERS.md, row 40).
+# terser takes its input first, then its options.
+terser() { "$TOOLS/terser" "$1" --ecma 2020 --compress passes=3,hoist_funs=true --mangle "${@:2}"; }
+"${ESBUILD[@]}" "$GLUE/index.js" --format=esm --target=es2020 "${MINIFY[@]}" --outfile="$GLUE/index.min.js"
+terser "$GLUE/index.min.js" --module --output "$PKG/index.js"
 # <script src>: the same as a classic script (an IIFE) that sets the global `io`;
 # import.meta.url does not exist there: document.currentScript says where the .wasm is.
 "${ESBUILD[@]}" "$GLUE/classic.js" --format=iife --target=es2020 "${MINIFY[@]}" \
-  --define:import.meta.url=undefined --outfile="$PKG/sockeye-client.min.js"
+  --define:import.meta.url=undefined --outfile="$GLUE/classic.min.js"
+terser "$GLUE/classic.min.js" --output "$PKG/sockeye-client.min.js"
 # Node: CommonJS (require), the .wasm read from disk at load; node.mjs re-exports it for import.
 cp "$HERE/js/load/node.js" "$GLUE/engine.js"
 "${ESBUILD[@]}" "$GLUE/index.js" --format=cjs --platform=node --target=node18 \

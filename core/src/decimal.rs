@@ -13,12 +13,20 @@ pub fn push(out: &mut String, n: u64) {
         power = power.saturating_mul(TEN);
     }
     loop {
-        out.push(char::from(b'0' + (n / power % 10) as u8));
+        out.push_str(digit((n / power % 10) as u8));
         match NonZeroU64::new(power.get() / 10) {
             Some(p) => power = p,
             None => break,
         }
     }
+}
+
+/// The decimal digit `d` (0-9; `""` for anything else) as a `&str`: pushed with
+/// `String::push_str`, not as a `char` (whose `String::push` carries UTF-8 encoding for any
+/// `char`: code in the wasm client).
+pub fn digit(d: u8) -> &'static str {
+    let d = usize::from(d);
+    "0123456789".get(d..d + 1).unwrap_or("")
 }
 
 /// The value of the ASCII decimal digits `digits` (`Some(0)` if there are none); `None` if a
@@ -62,6 +70,15 @@ mod tests {
             assert_eq!(s, format!("x{n}"));
             assert_eq!(super::parse(n.to_string().as_bytes()), Some(n));
         }
+    }
+
+    #[test]
+    fn digits_as_str() {
+        for d in 0..10u8 {
+            assert_eq!(super::digit(d), char::from(b'0' + d).to_string());
+        }
+        assert_eq!(super::digit(10), "");
+        assert_eq!(super::digit(u8::MAX), "");
     }
 
     #[test]

@@ -189,7 +189,7 @@ export class Manager extends Emitter {
     this._n = 0;
     if (opts.closeOnBeforeunload && typeof addEventListener === 'function') {
       // As engine.io-client: the connection closes silently (no `disconnect`) on unload.
-      addEventListener('beforeunload', () => { this._quiet = true; this._call('close'); });
+      addEventListener('beforeunload', () => { this._quiet = true; this._cmd(3); });
     }
     if (opts.autoConnect !== false) this.open();
   }
@@ -208,12 +208,12 @@ export class Manager extends Emitter {
       const done = (err) => { this.off('open', done).off('error', done); fn(err); };
       this.on('open', done).on('error', done);
     }
-    this._call('open');
+    this._cmd(1);
     return this;
   }
 
   /** Closes the connection (the sockets stay, disconnected; no reconnection). */
-  close() { this._call('close'); return this; }
+  close() { this._cmd(3); return this; }
 
   /** The current transport (`"polling"` or `"websocket"`), if connected. */
   get transport() { return this._engine()[0]; }
@@ -227,6 +227,12 @@ export class Manager extends Emitter {
     this._call('reconfigure', config(this.opts));
     return this;
   }
+
+  /**
+   * The wasm Manager's `command` (src/manager.rs): 0 connect namespace `nsp`, 1 open the
+   * connection, 2 disconnect `nsp`, 3 close the connection.
+   */
+  _cmd(kind, nsp) { this._call('command', kind, nsp || ''); }
 
   /** Calls the wasm Manager, then does what it asks for. */
   _call(name, ...args) {
@@ -520,7 +526,7 @@ export class Socket extends Emitter {
       this._onerror = (err) => { if (!this.connected) this.emitReserved('connect_error', err); };
       this.io.on('error', this._onerror);
     }
-    this.io._call('connect', this.nsp);
+    this.io._cmd(0, this.nsp);
     const pre = this._pre;
     this._pre = [];
     for (const [args, flags] of pre) this._emit(args, flags);
@@ -533,7 +539,7 @@ export class Socket extends Emitter {
       this.io.off('error', this._onerror);
       this._onerror = null;
     }
-    this.io._call('disconnect', this.nsp);
+    this.io._cmd(2, this.nsp);
     return this;
   }
 

@@ -1,23 +1,31 @@
 //! # sockeye-wasm
 //!
 //! The Sockeye browser client: the sans-IO [`sockeye_core`] compiled to
-//! `wasm32-unknown-unknown` and exposed to JavaScript with wasm-bindgen. The boundary is
-//! narrow and byte-oriented: the JS half (`js/index.js`) does the I/O — `fetch`, `WebSocket`,
-//! `setTimeout` — and hands the bytes it got and the time to one class, [`Manager`], which
-//! returns what to do next as records in a byte buffer ([`records`]). Every byte on the wire
-//! comes from the core; what the wasm imports from JavaScript is the clock ([`time`]) and,
-//! through sockeye-core's feature `host-json` (on for wasm32), `JSON.parse`: where the core
-//! looks into JSON (payload shapes, the handshake, the `CONNECT` answer), the host reads it.
+//! `wasm32-unknown-unknown`, its [`Manager`] exported as plain functions (`abi`, wasm32
+//! only) under the hand-written class of `js/wasm.js`; wasm-bindgen provides the imports.
+//! The boundary is narrow and byte-oriented: the JS half (`js/index.js`) does the I/O —
+//! `fetch`, `WebSocket`, `setTimeout` — and hands the bytes it got and the time to one class,
+//! [`Manager`], which returns what to do next as records in a byte buffer ([`records`]).
+//! Every byte on the wire comes from the core; what the wasm imports from JavaScript is the
+//! clock ([`time`]) and, through sockeye-core's features `host-json` and `host-base64` (on
+//! for wasm32), `JSON.parse` and `atob`/`btoa`: where the core looks into JSON (payload
+//! shapes, the handshake, the `CONNECT` answer), the host reads it.
 //!
 //! The socket.io-client–style API (`io()`, `Socket`, event emitters, JSON and binary
 //! placeholders) is the hand-written ES module `js/index.js`, shipped with the wasm in the
 //! npm package `sockeye-client`.
 #![cfg_attr(all(feature = "panic-trap", target_arch = "wasm32"), no_std)]
-#![forbid(unsafe_code)]
+// `unsafe` only in `abi` (the wasm's exports over raw pointers: see SIZE_LEVERS.md, row 45).
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
+// ASCII is pushed as a one-character `&str`, as in sockeye-core (no UTF-8 encoding code).
+#![allow(clippy::single_char_add_str)]
 
 extern crate alloc;
 
+#[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code)]
+mod abi;
 pub mod manager;
 pub mod options;
 pub mod records;

@@ -16,8 +16,7 @@ use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use core::time::Duration;
 use sockeye_core::engine::{Frame, Transport};
 use sockeye_core::socket::client::{Client, EmitError, Event};
-use sockeye_core::{Bytes, Instant, Str};
-use wasm_bindgen::prelude::*;
+use sockeye_core::{binary_from_vec, Bytes, Instant, Str};
 
 /// engine.io-client's `Socket.priorWebsocketSuccess`, shared by every manager of the page:
 /// whether the last connection that tried WebSocket got it (read with `rememberUpgrade`).
@@ -43,6 +42,21 @@ pub mod input {
     pub const TIMER: u8 = 7;
 }
 
+/// What [`Manager::command`] does, by its `kind`.
+pub mod command {
+    /// Opens namespace `nsp` (connecting first if needed; again if the connection gave up).
+    /// Before every `CONNECT` (first connection and each reconnection) an auth request event
+    /// asks for its auth, answered with [`Manager::provide_auth`](crate::Manager::provide_auth).
+    pub const CONNECT: u8 = 0;
+    /// Opens the connection if there is none (socket.io-client's `manager.open()`).
+    pub const OPEN: u8 = 1;
+    /// Leaves namespace `nsp`; the connection closes when no namespace is left.
+    pub const DISCONNECT: u8 = 2;
+    /// Closes the connection, keeping the namespaces, with no reconnection
+    /// (socket.io-client's `manager.close()`).
+    pub const CLOSE: u8 = 3;
+}
+
 /// Flags of [`Manager::emit`].
 pub mod flag {
     /// Ask for an ack.
@@ -64,8 +78,8 @@ pub mod code {
 }
 
 /// A Socket.IO connection multiplexing namespaces (socket.io-client's `Manager` without the
-/// JavaScript, which `js/index.js` adds).
-#[wasm_bindgen]
+/// JavaScript, which `js/index.js` adds). Exported to JavaScript by [`crate::abi`] (wasm32),
+/// as the class `Manager` of `js/wasm.js`.
 #[derive(Debug)]
 pub struct Manager {
     client: Client,
@@ -85,7 +99,7 @@ fn split(mut rest: &[u8]) -> Vec<Bytes> {
     let mut out = Vec::new();
     while let Some((len, after)) = rest.split_first_chunk::<4>() {
         let (a, b) = after.split_at((u32::from_le_bytes(*len) as usize).min(after.len()));
-        out.push(Bytes::copy_from_slice(a));
+        out.push(binary_from_vec(a.to_vec()));
         rest = b;
     }
     out
@@ -100,11 +114,9 @@ fn code(r: Result<Option<u64>, EmitError>) -> f64 {
     }
 }
 
-#[wasm_bindgen]
 impl Manager {
     /// A manager with options `opts` (see [`options`]); `seed` feeds the reconnection
-    /// jitter. Nothing connects until [`Manager::connect`] or [`Manager::open`].
-    #[wasm_bindgen(constructor)]
+    /// jitter. Nothing connects until [`Manager::command`] connects or opens.
     pub fn new(opts: &[f64], seed: f64) -> Manager {
         let config = options::client_config(opts);
         Manager {
@@ -116,36 +128,29 @@ impl Manager {
         }
     }
 
-    /// Opens namespace `nsp` (connecting first if needed; again if the connection gave up).
-    /// Before every `CONNECT` (first connection and each reconnection) an auth request event
-    /// asks for its auth, answered with [`Manager::provide_auth`].
-    pub fn connect(&mut self, nsp: &str) {
-        self.prefer_transport();
-        self.client.connect_with_auth_request(now(), nsp);
-    }
-
-    /// Opens the connection if there is none (socket.io-client's `manager.open()`).
-    pub fn open(&mut self) {
-        self.prefer_transport();
-        self.client.open(now());
+    /// Connects or disconnects namespace `nsp`, opens or closes the connection: see
+    /// [`command`] (`nsp` is ignored by [`command::OPEN`] and [`command::CLOSE`]). One export
+    /// for the four: each export costs its own glue on both sides of the boundary.
+    pub fn command(&mut self, kind: u8, nsp: &str) {
+        let c = &mut self.client;
+        match kind {
+            command::CONNECT | command::OPEN => {
+                self.prefer_transport();
+                if kind == command::OPEN {
+                    self.client.open(now());
+                } else {
+                    self.client.connect_with_auth_request(now(), nsp);
+                }
+            }
+            command::DISCONNECT => c.disconnect(nsp),
+            _ => c.close_connection(),
+        }
     }
 
     /// Answers the auth request of `nsp` with `auth` (a JSON object text) and sends the
     /// `CONNECT`. `false` if `auth` is not a JSON object.
-    #[wasm_bindgen(js_name = provideAuth)]
     pub fn provide_auth(&mut self, nsp: &str, auth: Option<String>) -> bool {
         self.client.provide_auth(nsp, auth.map(Str::from)).is_ok()
-    }
-
-    /// Leaves namespace `nsp`; the connection closes when no namespace is left.
-    pub fn disconnect(&mut self, nsp: &str) {
-        self.client.disconnect(nsp);
-    }
-
-    /// Closes the connection, keeping the namespaces, with no reconnection
-    /// (socket.io-client's `manager.close()`).
-    pub fn close(&mut self) {
-        self.client.close_connection();
     }
 
     /// Applies `opts` again (the reconnection and timeout options; socket.io-client's
@@ -205,7 +210,7 @@ impl Manager {
     pub fn engine(&self) -> Option<String> {
         self.client.engine().map(|e| {
             let mut s = String::from(e.transport().as_str());
-            s.push(' ');
+            s.push_str(" ");
             s.push_str(e.sid().as_deref().unwrap_or(""));
             s
         })
@@ -237,7 +242,7 @@ impl Manager {
             input::WS_FRAME => {
                 let frame = match (text, data) {
                     (Some(t), _) => Frame::Text(Str::from(t)),
-                    (_, Some(d)) => Frame::Binary(Bytes::from(d)),
+                    (_, Some(d)) => Frame::Binary(binary_from_vec(d)),
                     _ => return true,
                 };
                 let _ = c.handle_ws_frame(now, frame);

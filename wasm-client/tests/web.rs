@@ -5,7 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use sockeye_core::engine::Transport;
-use sockeye_wasm::manager::{code, flag, input};
+use sockeye_wasm::manager::{code, command, flag, input};
 use sockeye_wasm::Manager;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -81,7 +81,7 @@ const N: f64 = f64::NAN;
 fn failed_handshake_gives_connect_error() {
     let opts = [N, 0.0, N, N, N, N, N, N, N, 0.0];
     let mut m = Manager::new(&opts, 1.0);
-    m.connect("/");
+    m.command(command::CONNECT, "/");
     let recs = records(&m.drain());
     assert_eq!(recs[0], (0, vec![F::N(1.0), s("")]), "the handshake GET");
     assert_eq!(recs[1].0, 6, "the handshake timer");
@@ -126,7 +126,7 @@ fn failed_handshake_gives_connect_error() {
 fn websocket_session_through_records() {
     let opts = [N, N, N, N, N, N, N, N, N, 1.0];
     let mut m = Manager::new(&opts, 1.0);
-    m.connect("/");
+    m.command(command::CONNECT, "/");
     let recs = records(&m.drain());
     assert_eq!(
         recs[0],

@@ -472,7 +472,7 @@ impl Session {
                         break;
                     }
                     if count > 0 {
-                        body.push(payload::SEPARATOR);
+                        body.push_str("\x1e"); // payload::SEPARATOR, as a `&str`
                     }
                     body.push_str(&text);
                     count += 1;

@@ -121,6 +121,11 @@ impl PacketType {
     pub fn as_char(self) -> char {
         char::from(b'0' + self as u8)
     }
+
+    /// The digit of this type as a `&str` (what the encoders push: see [`crate::decimal::digit`]).
+    pub fn as_str(self) -> &'static str {
+        crate::decimal::digit(self as u8)
+    }
 }
 
 impl Packet {
@@ -176,11 +181,11 @@ impl Packet {
 
     fn text_into<const HANDSHAKE: bool>(&self, out: &mut String) {
         if let Packet::Message(Message::Binary(b)) = self {
-            out.push('b');
+            out.push_str("b");
             base64::encode_into(b, out);
             return;
         }
-        out.push(self.packet_type().as_char());
+        out.push_str(self.packet_type().as_str());
         match self {
             Packet::Open(h) if HANDSHAKE => out.push_str(&h.to_json()),
             Packet::Ping(data) | Packet::Pong(data) | Packet::Message(Message::Text(data)) => {
@@ -219,7 +224,9 @@ impl Packet {
             // binary over WebSocket as binary frames, but the reference parser accepts this
             // form in a text frame too.
             let bytes = base64::decode(rest).map_err(|_| DecodeError::Base64)?;
-            return Ok(Packet::Message(Message::Binary(Bytes::from(bytes))));
+            return Ok(Packet::Message(Message::Binary(crate::binary_from_vec(
+                bytes,
+            ))));
         }
         let ty = PacketType::from_char(first).ok_or(DecodeError::UnknownType(first))?;
         Ok(match ty {

@@ -78,7 +78,7 @@ pub fn is_object(text: &str) -> bool {
 /// `Some(None)` if present but not what `op` asks for.
 fn member(text: &str, op: u8, key: &str) -> Option<Option<String>> {
     let a = json(text, op, key)?;
-    Some(a.strip_prefix('+').map(String::from))
+    Some(a.strip_prefix("+").map(String::from))
 }
 
 /// Member `key` of the object `text`, if present: its value if a string.

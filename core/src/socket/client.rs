@@ -1126,6 +1126,6 @@ fn recovery_auth(auth: Option<&str>, pid: &str, offset: Option<&str>) -> Str {
             out.push_str(v);
         }
     }
-    out.push('}');
+    out.push_str("}");
     Str::from(out)
 }

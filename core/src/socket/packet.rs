@@ -111,6 +111,11 @@ impl PacketType {
         char::from(b'0' + self as u8)
     }
 
+    /// The digit of this type as a `&str` (what the encoders push: see [`crate::decimal::digit`]).
+    pub fn as_str(self) -> &'static str {
+        crate::decimal::digit(self as u8)
+    }
+
     /// Whether this type carries binary attachments (`BinaryEvent`, `BinaryAck`).
     pub fn is_binary(self) -> bool {
         matches!(self, PacketType::BinaryEvent | PacketType::BinaryAck)
@@ -217,14 +222,14 @@ impl Packet {
     /// Appends [`Packet::encode`]'s text to `out`.
     pub fn encode_into(&self, out: &mut String) {
         let data = self.data.as_deref().unwrap_or("");
-        out.push(self.ty.as_char());
+        out.push_str(self.ty.as_str());
         if self.ty.is_binary() {
             decimal::push(out, self.attachments.len() as u64);
-            out.push('-');
+            out.push_str("-");
         }
         if !self.nsp.is_empty() && self.nsp != "/" {
             out.push_str(&self.nsp);
-            out.push(',');
+            out.push_str(",");
         }
         if let Some(id) = self.id {
             decimal::push(out, id);
@@ -354,11 +359,11 @@ fn payload_is_valid(ty: PacketType, data: Option<&str>) -> bool {
         PacketType::Event | PacketType::BinaryEvent => {
             shape == "n"
                 || shape
-                    .strip_prefix('e')
+                    .strip_prefix("e")
                     .is_some_and(|n| !is_reserved_event(n))
         }
         PacketType::Ack | PacketType::BinaryAck => {
-            shape == "n" || shape == "a" || shape.starts_with('e')
+            shape == "n" || shape == "a" || shape.starts_with("e")
         }
     }
 }

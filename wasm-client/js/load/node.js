@@ -1,6 +1,6 @@
 // How the Node build (node.cjs, and node.mjs over it) loads the wasm: synchronously, from the
 // file next to it. `WebSocket` and `crypto` in the bundle are those of node-globals.js.
-import { initSync, Manager } from './sockeye_wasm.js';
+import { initSync, Manager } from './wasm.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 

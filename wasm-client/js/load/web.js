@@ -5,11 +5,11 @@
 // Manager (the glue's class) as soon as it exists, calling the `pump` they were given (the
 // constructor's third argument) after each, as index.js does after its own calls. Nothing here
 // knows the Manager's methods but these: `emit` returns the ack id the core will assign (ids
-// count from 0 in each namespace, reset when it is left), checked on replay; `connect`/
-// `disconnect` make a namespace active or not; the questions about the state (`socket`,
-// `engine`) are answered from what was queued — nothing is connected yet — rather than
-// queued; and `drain`/`input` (index.js's I/O) go to the real Manager once it exists.
-import { initSync, Manager } from './sockeye_wasm.js';
+// count from 0 in each namespace, reset when it is left), checked on replay; `command`
+// connects or disconnects a namespace (making it active or not), or closes; the questions
+// about the state (`socket`, `engine`) are answered from what was queued — nothing is
+// connected yet — rather than queued; and `drain`/`input` (index.js's I/O) go to the real Manager once it exists.
+import { initSync, Manager } from './wasm.js';
 
 // Where the .wasm is: next to the classic <script> that is running (the classic build, or an
 // app bundled as one, e.g. by esbuild's default format), else next to this ES module (the
@@ -57,11 +57,15 @@ function queue(e, name, args) {
   if (name === 'emit' && args[3] & 1) {
     id = e._ids.get(args[0]) || 0;
     e._ids.set(args[0], id + 1);
-  } else if (name === 'connect') e._active.add(args[0]);
-  else if (name === 'disconnect') {
-    e._ids.delete(args[0]);
-    e._active.delete(args[0]);
-  } else if (name === 'close') e._ids.clear();
+  } else if (name === 'command') {
+    // src/manager.rs's `command`: 0 connect, 2 disconnect namespace `nsp`, 3 close.
+    const [kind, nsp] = args;
+    if (kind === 0) e._active.add(nsp);
+    else if (kind === 2) {
+      e._ids.delete(nsp);
+      e._active.delete(nsp);
+    } else if (kind === 3) e._ids.clear();
+  }
   e._q.push([name, args, id]);
   return id;
 }
