@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # User-space instructions per delivered message (fan-out), per ack (echo), per connect
-# (connect, both transports) or per 64 KiB echo (binary), for sockeye-demo
+# (connect, both transports), per 64 KiB echo (binary) or per delivery over Redis (redis: two
+# nodes and a redis-server, both nodes summed), for sockeye-demo
 # and socketioxide-demo, counted by valgrind's callgrind: repeatable on a busy machine, where
 # CPU time is not. Each server runs the scenario twice (a short and a long run) under
 # callgrind; the difference of the two counts, function by function, divided by the
 # difference in deliveries, leaves out start-up and connection set-up. Kernel time (system
 # calls) is not counted: compare with sockeye-bench's CPU figures for the whole cost.
 #
-#   tests/bench/profile/instructions.sh [fanout|fanout-all|echo|connect|binary] [TOP]
+#   tests/bench/profile/instructions.sh [fanout|fanout-all|echo|connect|binary|redis] [TOP]
 #
 # Needs release builds (cargo build --release -p sockeye --bin sockeye-demo &&
 # cargo build --release -p sockeye-bench) and valgrind. About 2 minutes.
@@ -34,12 +35,14 @@ run() { # tag, size
       --fanout-all-deliveries "$((200 * $2))" --fanout-all-delivery-rate 2000) ;;
     connect) args=(--scenarios connect --connects "$2") ;;
     binary) args=(--scenarios binary --binary-clients 10 --binary-echoes "$2") ;;
+    redis) args=(--scenarios redis --redis-clients 200 --redis-messages "$2") ;;
     *) echo "unknown scenario $SCENARIO" >&2; exit 2 ;;
   esac
   CG_TAG=$1 timeout 900 "$BIN/sockeye-bench" --servers sockeye,socketioxide "${args[@]}" \
     --sockeye-bin "$WORK/sockeye.sh" --socketioxide-bin "$WORK/socketioxide.sh" \
     --out "$WORK/$1.md" >"$WORK/$1.log" 2>&1 || { cat "$WORK/$1.log" >&2; exit 1; }
-  # One file per server process (the connect scenario starts one per transport): summed.
+  # One file per server process (the connect scenario starts one per transport, redis one
+  # per node): summed.
   for s in sockeye socketioxide; do
     for f in "$WORK/$1-$s".*.cg; do
       callgrind_annotate --threshold=100 "$f" | sed -n '/file:function/,$p' | tail -n +3
@@ -65,7 +68,7 @@ def load(path):
 def units(tag, col):
     # deliveries (fan-out: 200 clients x messages), connects (both transports) or acks
     # (acks per second x seconds)
-    if scenario in ('fanout', 'fanout-all'):
+    if scenario in ('fanout', 'fanout-all', 'redis'):
         return 200 * (50 if tag == 'short' else 150)
     if scenario == 'connect':
         return 2 * (100 if tag == 'short' else 300)
