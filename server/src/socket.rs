@@ -613,11 +613,7 @@ impl SocketRef {
             };
             let had_stalled = stalled.is_some();
             if let Some(suspended) = stalled {
-                // Waiting here for a free slot holds back the next events.
-                let Ok(permit) = self.0.running.clone().acquire_owned().await else {
-                    return;
-                };
-                self.spawn_rest(suspended, permit);
+                self.run_rest(suspended).await;
             }
             match next {
                 Some(event) => self.run_event(event).await,
@@ -644,10 +640,14 @@ impl SocketRef {
         })
         .await;
         if let Some(suspended) = suspended {
-            // Waiting here for a free slot holds back the next events.
-            let Ok(permit) = self.0.running.clone().acquire_owned().await else {
-                return;
-            };
+            self.run_rest(suspended).await;
+        }
+    }
+
+    /// Waits for a running slot for a suspended handler (holding back the next events), then
+    /// runs its rest as a task of its own.
+    async fn run_rest(&self, suspended: Suspended) {
+        if let Ok(permit) = self.0.running.clone().acquire_owned().await {
             self.spawn_rest(suspended, permit);
         }
     }

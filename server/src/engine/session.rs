@@ -390,19 +390,25 @@ impl<P: Protocol> Shared<P> {
         }
         let r = f(core, self.engine.now());
         core.drain(&self.engine, &self.sid, events, None);
-        let protocol = self.engine.protocol();
-        let deferred = protocol.take_deferred(&mut core.state);
         if !core.deferred.is_empty()
             || core.machine.poll_timeout() != core.deadline
             || core.machine.session().is_closed()
         {
             self.wake.notify_one();
         }
-        drop(guard);
-        if let Some(deferred) = deferred {
-            protocol.run_deferred(deferred);
-        }
+        unlock(&self.engine, guard);
         Some(r)
+    }
+}
+
+/// Releases the session's lock, then runs what the protocol's event handling left to run
+/// without it.
+fn unlock<P: Protocol>(engine: &Engine<P>, mut core: MutexGuard<'_, Core<P>>) {
+    let protocol = engine.protocol();
+    let deferred = protocol.take_deferred(&mut core.state);
+    drop(core);
+    if let Some(deferred) = deferred {
+        protocol.run_deferred(deferred);
     }
 }
 
@@ -857,12 +863,7 @@ impl<P: Protocol> SessionTask<P> {
             Some(&mut self.pending_poll),
         );
         self.closed = core.machine.session().is_closed();
-        let protocol = shared.engine.protocol();
-        let deferred = protocol.take_deferred(&mut core.state);
-        drop(core);
-        if let Some(deferred) = deferred {
-            protocol.run_deferred(deferred);
-        }
+        unlock(&shared.engine, core);
     }
 }
 

@@ -1,6 +1,9 @@
 //! WebSocket: a session opened directly on WebSocket, or an upgrade of a polling session.
-//! A reader loop feeds frames to the session task; a writer task drains a bounded queue of
-//! frames (a full queue, in frames or in bytes, closes the session).
+//! A reader loop feeds frames to the session (applied by the reader itself when the session
+//! is idle). Frames out are written to the socket by whoever sends them ([`WsSender`]) while
+//! nothing waits before them and the socket takes them; the rest goes through a bounded
+//! queue that a writer task drains (a full queue, in frames or in bytes, closes the
+//! session).
 //!
 //! Limits: frames and messages over `max_payload` are refused by the WebSocket codec before
 //! they are buffered; a write that does not progress for `ping_interval + ping_timeout`
