@@ -107,7 +107,7 @@ impl SocketIo {
     }
 
     /// Registers namespace `path` (e.g. `"/"`) with its connect handler, an async function
-    /// of extractors ([`SocketRef`], [`crate::Data`] of the `auth` payload, ...). Events
+    /// of extractors ([`SocketRef`](crate::SocketRef), [`crate::Data`] of the `auth` payload, ...). Events
     /// are dispatched to the socket once the connect handler returns, so register event
     /// handlers there. Returns a handle to add middlewares with.
     pub fn ns<H: Handler<T>, T>(&self, path: impl Into<String>, handler: H) -> NsHandle {

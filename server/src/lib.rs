@@ -71,7 +71,7 @@ pub const SOCKET_IO_PATH: &str = "/socket.io/";
 
 /// Resolves when the process receives SIGINT (Ctrl-C) or, on Unix, SIGTERM.
 ///
-/// Meant for [`axum::serve`]'s `with_graceful_shutdown`. If a signal handler cannot be
+/// Meant for [`axum::serve()`]'s `with_graceful_shutdown`. If a signal handler cannot be
 /// installed, that signal is ignored (logged) rather than triggering a shutdown.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
