@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the npm package `sockeye-client` into wasm-client/pkg/ and packs it:
-#   cargo (profile wasm-release) -> wasm-bindgen --target web -> wasm-opt -Oz (npm binaryen)
-#   -> js/index.js (the socket.io-client API) bundled with wasm-bindgen's glue (esbuild), once
+#   cargo (profile wasm-release) -> wasm-opt -Oz (npm binaryen)
+#   -> js/index.js (the socket.io-client API) bundled with the wasm's glue (js/wasm.js,
+#   js/host.js: it instantiates the module and provides its imports) by esbuild, once
 #   per entry, each with its own wasm loader (js/load/) as ./engine.js; the browser builds
 #   minified by esbuild, then again by terser:
 #     index.js               ES module for browsers and bundlers, minified (load/web.js)
@@ -20,18 +21,15 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 PKG="$HERE/pkg"
 VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' "$HERE/Cargo.toml" | head -n 1)"
 
-cargo build --profile wasm-release --target wasm32-unknown-unknown -p sockeye-wasm --features panic-trap
+# The shipped build: no std (a panic traps), and the wasm's imports plain functions that
+# js/wasm.js provides (src/abi.rs): no wasm-bindgen in the module, so no wasm-bindgen pass.
+cargo build --profile wasm-release --target wasm32-unknown-unknown -p sockeye-wasm --features panic-trap,plain-imports
 rm -rf "$PKG"
 mkdir -p "$PKG"
-# wasm-bindgen's output (the glue module and its snippets) goes to a scratch directory: the
-# package ships one bundled module, index.js, next to the .wasm.
+# The JS modules are bundled from a scratch directory: the package ships one bundled module,
+# index.js, next to the .wasm.
 GLUE="$(mktemp -d "${TMPDIR:-/tmp}/sockeye-glue.XXXXXX")"
 trap 'rm -rf "$GLUE"' EXIT
-# --omit-default-module-path: the loaders (js/load/) say where the .wasm is.
-wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --encode-into always \
-  --omit-default-module-path \
-  --out-dir "$GLUE" \
-  "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/sockeye_wasm.wasm"
 # wasm-opt from npm's binaryen, esbuild and terser, pinned in tools/package.json (scripts/setup.sh
 # runs `npm ci` there). Debian's binaryen (108) is too old for what rustc emits.
 TOOLS="$HERE/tools/node_modules/.bin"
@@ -50,10 +48,10 @@ done
 # heap start at 1 MB. --strip-target-features: that section is for tools; engines ignore it.
 "$TOOLS/wasm-opt" -Oz --converge --low-memory-unused --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
   --enable-bulk-memory --enable-bulk-memory-opt --enable-reference-types --enable-multivalue \
-  --enable-call-indirect-overlong --strip-target-features \
-  "$GLUE/sockeye_wasm_bg.wasm" -o "$PKG/sockeye_wasm_bg.wasm"
-# The optimised module must still instantiate with its glue (js/wasm.js over wasm-bindgen's).
-cp "$HERE/js/wasm.js" "$GLUE/"
+  --enable-call-indirect-overlong --strip-target-features --strip-debug --strip-producers \
+  "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/sockeye_wasm.wasm" -o "$PKG/sockeye_wasm_bg.wasm"
+# The optimised module must still instantiate with its glue (js/wasm.js and js/host.js).
+cp "$HERE/js/wasm.js" "$HERE/js/host.js" "$GLUE/"
 (cd "$GLUE" && node --input-type=module -e "
   import fs from 'node:fs';
   import { initSync, Manager } from './wasm.js';
@@ -64,7 +62,7 @@ cp "$HERE/js/wasm.js" "$GLUE/"
 cp "$HERE/js/index.js" "$HERE/js/load/classic.js" "$GLUE/"
 ESBUILD=("$TOOLS/esbuild" --bundle --legal-comments=none --log-level=warning)
 # The minified builds also shorten the internal `_` properties (index.js's and the loader's
-# state, the glue's `__wbg_ptr` and `__destroy_into_raw`). Kept: `_placeholder` (the
+# state, wasm.js's). Kept: `_placeholder` (the
 # protocol's binary placeholder), `__proto__`, and the names of the wasm's imports and exports,
 # read from the module (the glue and the wasm find each other by them).
 WASM_NAMES="$(node -e "
