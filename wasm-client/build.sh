@@ -46,9 +46,12 @@ done
 # from 1 MB to 0, so only a call depth of over 1,047,552 bytes of stack would reach them (our
 # code does not recurse; the JSON scanner keeps its nesting in a bitset), and data and the
 # heap start at 1 MB. --strip-target-features: that section is for tools; engines ignore it.
+# --strip-debug --strip-producers: the name and producers sections (tools' too).
+# --remove-exports __*: the linker's `__data_end` and `__heap_base`, which no one reads.
 "$TOOLS/wasm-opt" -Oz --converge --low-memory-unused --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
   --enable-bulk-memory --enable-bulk-memory-opt --enable-reference-types --enable-multivalue \
   --enable-call-indirect-overlong --strip-target-features --strip-debug --strip-producers \
+  --remove-exports '--pass-arg=remove-exports@__*' \
   "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/sockeye_wasm.wasm" -o "$PKG/sockeye_wasm_bg.wasm"
 # The optimised module must still instantiate with its glue (js/wasm.js and js/host.js).
 cp "$HERE/js/wasm.js" "$HERE/js/host.js" "$GLUE/"
