@@ -67,7 +67,7 @@ step_clippy() {
 step_clippy_wasm() {
   cargo clippy -p sockeye-core -p sockeye-wasm --target "$WASM_TARGET" --all-targets -- -D warnings
   # The shipped build: the wasm client and the core `no_std` (see wasm-client/Cargo.toml).
-  cargo clippy -p sockeye-wasm --target "$WASM_TARGET" --features panic-trap -- -D warnings
+  cargo clippy -p sockeye-wasm --target "$WASM_TARGET" --features panic-trap,plain-imports -- -D warnings
 }
 
 step_test_native() {
@@ -94,7 +94,7 @@ step_core_hostile() {
 step_wasm_build() {
   cargo build -p sockeye-core --target "$WASM_TARGET" --release
   # sockeye-core alone is an rlib; the cdylib that links it is the wasm client.
-  cargo build -p sockeye-wasm --target "$WASM_TARGET" --profile wasm-release --features panic-trap
+  cargo build -p sockeye-wasm --target "$WASM_TARGET" --profile wasm-release --features panic-trap,plain-imports
   ls -l "$WASM_CLIENT"
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the npm package `sockeye-client` into wasm-client/pkg/ and packs it:
-#   cargo (profile wasm-release) -> wasm-bindgen --target web -> wasm-opt -Oz (npm binaryen)
-#   -> js/index.js (the socket.io-client API) bundled with wasm-bindgen's glue (esbuild), once
+#   cargo (profile wasm-release) -> wasm-opt -Oz (npm binaryen)
+#   -> js/index.js (the socket.io-client API) bundled with the wasm's glue (js/wasm.js,
+#   js/host.js: it instantiates the module and provides its imports) by esbuild, once
 #   per entry, each with its own wasm loader (js/load/) as ./engine.js; the browser builds
 #   minified by esbuild, then again by terser:
 #     index.js               ES module for browsers and bundlers, minified (load/web.js)
@@ -20,18 +21,15 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 PKG="$HERE/pkg"
 VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' "$HERE/Cargo.toml" | head -n 1)"
 
-cargo build --profile wasm-release --target wasm32-unknown-unknown -p sockeye-wasm --features panic-trap
+# The shipped build: no std (a panic traps), and the wasm's imports plain functions that
+# js/wasm.js provides (src/abi.rs): no wasm-bindgen in the module, so no wasm-bindgen pass.
+cargo build --profile wasm-release --target wasm32-unknown-unknown -p sockeye-wasm --features panic-trap,plain-imports
 rm -rf "$PKG"
 mkdir -p "$PKG"
-# wasm-bindgen's output (the glue module and its snippets) goes to a scratch directory: the
-# package ships one bundled module, index.js, next to the .wasm.
+# The JS modules are bundled from a scratch directory: the package ships one bundled module,
+# index.js, next to the .wasm.
 GLUE="$(mktemp -d "${TMPDIR:-/tmp}/sockeye-glue.XXXXXX")"
 trap 'rm -rf "$GLUE"' EXIT
-# --omit-default-module-path: the loaders (js/load/) say where the .wasm is.
-wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --encode-into always \
-  --omit-default-module-path \
-  --out-dir "$GLUE" \
-  "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/sockeye_wasm.wasm"
 # wasm-opt from npm's binaryen, esbuild and terser, pinned in tools/package.json (scripts/setup.sh
 # runs `npm ci` there). Debian's binaryen (108) is too old for what rustc emits.
 TOOLS="$HERE/tools/node_modules/.bin"
@@ -41,6 +39,27 @@ for tool in wasm-opt esbuild terser; do
     exit 1
   fi
 done
+WASM_FEATURES=(--enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int
+  --enable-bulk-memory --enable-bulk-memory-opt --enable-reference-types --enable-multivalue
+  --enable-call-indirect-overlong)
+# First, wasm-opt removes the linker's `__data_end` and `__heap_base` exports, which no one
+# reads, and shortens the export names (memory, sk_*) to a, b, c, …, printing its renaming
+# (shorter names, and -Oz then lays the module out a little better: SIZE_LEVERS.md, row 48).
+# esbuild renames the same properties in every bundle from that table, given as its mangle
+# cache: js/wasm.js keeps the readable names (`wasm.sk_new`, `wasm.memory`).
+"$TOOLS/wasm-opt" "${WASM_FEATURES[@]}" --remove-exports '--pass-arg=remove-exports@__*' \
+  --minify-imports-and-exports \
+  "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/sockeye_wasm.wasm" -o "$GLUE/renamed.wasm" \
+  >"$GLUE/renamed.json"
+node -e "
+  const fs = require('fs');
+  const r = JSON.parse(fs.readFileSync(process.argv[1], 'utf8'));
+  if (r.imports.length) throw new Error('wasm-opt renamed imports: ' + JSON.stringify(r.imports));
+  const cache = Object.fromEntries(r.exports);
+  for (const name of Object.keys(cache)) {
+    if (!/^(sk_\w+|memory)$/.test(name)) throw new Error('unexpected export ' + name);
+  }
+  fs.writeFileSync(process.argv[2], JSON.stringify(cache));" "$GLUE/renamed.json" "$GLUE/exports.json"
 # The features are those of rustc's default wasm32 target (also read from the module's
 # target_features section). --converge: -Oz again while it still shrinks the module.
 # --low-memory-unused: lets wasm-opt fold `x + C` (C < 1024) into a load's offset, valid if
@@ -48,30 +67,41 @@ done
 # from 1 MB to 0, so only a call depth of over 1,047,552 bytes of stack would reach them (our
 # code does not recurse; the JSON scanner keeps its nesting in a bitset), and data and the
 # heap start at 1 MB. --strip-target-features: that section is for tools; engines ignore it.
-"$TOOLS/wasm-opt" -Oz --converge --low-memory-unused --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
-  --enable-bulk-memory --enable-bulk-memory-opt --enable-reference-types --enable-multivalue \
-  --enable-call-indirect-overlong --strip-target-features \
-  "$GLUE/sockeye_wasm_bg.wasm" -o "$PKG/sockeye_wasm_bg.wasm"
-# The optimised module must still instantiate with its glue (js/wasm.js over wasm-bindgen's).
-cp "$HERE/js/wasm.js" "$GLUE/"
+# --strip-debug --strip-producers: the name and producers sections (tools' too).
+"$TOOLS/wasm-opt" -Oz --converge --low-memory-unused "${WASM_FEATURES[@]}" \
+  --strip-target-features --strip-debug --strip-producers \
+  "$GLUE/renamed.wasm" -o "$PKG/sockeye_wasm_bg.wasm"
+ESBUILD=("$TOOLS/esbuild" --bundle --legal-comments=none --log-level=warning)
+# esbuild adds the `_` properties it shortens to the cache it is given: each build gets its
+# own copy of the export names (the minified builds share theirs).
+exports() {
+  cp "$GLUE/exports.json" "$GLUE/$1.json"
+  echo "--mangle-cache=$GLUE/$1.json"
+}
+# The optimised module must still instantiate with its glue (js/wasm.js and js/host.js, the
+# export names renamed as in the bundles).
+cp "$HERE/js/wasm.js" "$HERE/js/host.js" "$GLUE/"
+"${ESBUILD[@]}" "$GLUE/wasm.js" --format=esm --mangle-props='^(sk_|memory$)' "$(exports smoke)" \
+  --outfile="$GLUE/smoke.mjs"
 (cd "$GLUE" && node --input-type=module -e "
   import fs from 'node:fs';
-  import { initSync, Manager } from './wasm.js';
+  import { initSync, Manager } from './smoke.mjs';
   initSync({ module: fs.readFileSync(process.argv[1]) });
   new Manager(new Float64Array(0), 1).drain();" "$PKG/sockeye_wasm_bg.wasm")
 # js/index.js (the socket.io-client API) with the glue it imports, bundled once per entry with
 # that entry's wasm loader as ./engine.js. No top-level await in any of them.
 cp "$HERE/js/index.js" "$HERE/js/load/classic.js" "$GLUE/"
-ESBUILD=("$TOOLS/esbuild" --bundle --legal-comments=none --log-level=warning)
 # The minified builds also shorten the internal `_` properties (index.js's and the loader's
-# state, the glue's `__wbg_ptr` and `__destroy_into_raw`). Kept: `_placeholder` (the
+# state, wasm.js's). Kept: `_placeholder` (the
 # protocol's binary placeholder), `__proto__`, and the names of the wasm's imports and exports,
-# read from the module (the glue and the wasm find each other by them).
+# read from the module (the glue and the wasm find each other by them; the exports' names
+# are already short, and `sk_*`/`memory` in the JS renamed to them from the cache).
 WASM_NAMES="$(node -e "
   const m = new WebAssembly.Module(require('fs').readFileSync(process.argv[1]));
   const all = [...WebAssembly.Module.exports(m), ...WebAssembly.Module.imports(m)];
   console.log(all.map((e) => e.name).join('|'));" "$PKG/sockeye_wasm_bg.wasm")"
-MINIFY=(--minify --mangle-props='^_' --reserve-props="^(_placeholder|__proto__|$WASM_NAMES)\$")
+MINIFY=(--minify --mangle-props='^(_|sk_|memory$)' --reserve-props="^(_placeholder|__proto__|$WASM_NAMES)\$"
+  "$(exports minified)")
 cp "$HERE/js/load/web.js" "$GLUE/engine.js"
 # Browsers and bundlers: one minified ES module (ES2020) that fetches sockeye_wasm_bg.wasm
 # from its own URL (or the running classic script's).
@@ -90,7 +120,8 @@ terser "$GLUE/classic.min.js" --output "$PKG/sockeye-client.min.js"
 # Node: CommonJS (require), the .wasm read from disk at load; node.mjs re-exports it for import.
 cp "$HERE/js/load/node.js" "$GLUE/engine.js"
 "${ESBUILD[@]}" "$GLUE/index.js" --format=cjs --platform=node --target=node18 \
-  --inject:"$HERE/js/load/node-globals.js" --external:ws --outfile="$PKG/node.cjs"
+  --inject:"$HERE/js/load/node-globals.js" --external:ws --mangle-props='^(sk_|memory$)' \
+  "$(exports node)" --outfile="$PKG/node.cjs"
 cp "$HERE/js/load/node.mjs" "$PKG/node.mjs"
 cp "$HERE/js/index.d.ts" "$HERE/js/README.md" "$PKG/"
 sed "s/@VERSION@/$VERSION/" "$HERE/js/package.json" >"$PKG/package.json"

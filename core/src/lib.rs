@@ -13,8 +13,8 @@
 //! The crate builds for native targets and for `wasm32-unknown-unknown`; its test-suite runs
 //! on both. Features: `std` (default; without it the crate is `no_std` + `alloc`), and, for
 //! the wasm client only, `host-json` and `host-base64`: where the client reads JSON or
-//! polling's base64, it asks the JavaScript host (`JSON.parse`, `atob`/`btoa`, imported with
-//! wasm-bindgen) instead of carrying [`json`]'s scanner and [`base64`]'s codec; and
+//! polling's base64, it asks the JavaScript host (`JSON.parse`, `atob`/`btoa`, through the
+//! functions the wasm crate installs: [`host::install`]) instead of carrying [`json`]'s scanner and [`base64`]'s codec; and
 //! `owned-bytes`: binary data it receives is wrapped by `Bytes::from_owner`
 //! ([`binary_from_vec`]), which brings less of the `bytes` crate into the wasm.
 //!
@@ -73,6 +73,8 @@ extern crate alloc;
 pub mod base64;
 pub mod decimal;
 pub mod engine;
+#[cfg(any(feature = "host-json", feature = "host-base64"))]
+pub mod host;
 pub mod json;
 mod prelude;
 mod queue;

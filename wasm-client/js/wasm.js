@@ -1,26 +1,55 @@
 // The wasm Manager as the loaders (load/) hand it to index.js: a class over the wasm's plain
 // exports (src/abi.rs), written by hand instead of wasm-bindgen's generated class (whose
-// per-method shims weigh more on both sides). wasm-bindgen's glue (sockeye_wasm.js) still
-// instantiates the module and provides its imports.
+// per-method shims weigh more on both sides). The wasm's imports are plain functions too:
+// the clock and the host's JSON and base64 (host.js), their text and answers passed through
+// wasm memory; this module instantiates the wasm itself (no wasm-bindgen glue).
 //
-// Bytes go in as blocks this module allocates with the wasm's `__wbindgen_malloc` and writes;
-// the call they are passed to takes them over (`ptr` 0: none). What a call answers in bytes
-// is left by the wasm in the manager's slot: the call returns its length (negative: none),
-// `sk_out` where it is, and it is copied out at once.
-import { initSync as instantiate } from './sockeye_wasm.js';
+// Bytes go in as blocks this module allocates with the wasm's `sk_alloc` and writes; the call
+// they are passed to takes them over (`ptr` 0: none). What a call answers in bytes is left by
+// the wasm in the manager's slot: the call returns its length (negative: none), `sk_out`
+// where it is, and it is copied out at once. What an import answers is kept here: the import
+// returns its length (negative: none), and the wasm, having allocated as much, has `take`
+// copy it.
+import { json, b64decode, b64encode } from './host.js';
 
 let wasm;
-
-/** Instantiates the wasm: `{ module }`, its bytes or a compiled `WebAssembly.Module`. */
-export function initSync(module) { wasm = instantiate(module); }
+let kept;
 
 const utf8 = new TextEncoder();
-const text = new TextDecoder();
+// ignoreBOM: a leading U+FEFF is text like any other (JSON.parse refuses it, a quote keeps it).
+const text = new TextDecoder('utf-8', { ignoreBOM: true });
 const NONE = [0, 0];
+
+/** The `n` bytes of wasm memory at `ptr` (a view). */
+const mem = (ptr, n) => new Uint8Array(wasm.memory.buffer, ptr >>> 0, n);
+/** The UTF-8 text of `n` bytes at `ptr`. */
+const read = (ptr, n) => text.decode(mem(ptr, n));
+/** Keeps an import's answer (bytes, a string as UTF-8, `undefined` for none): its length. */
+function keep(a) {
+  if (a === undefined) return -1;
+  kept = typeof a === 'string' ? utf8.encode(a) : a;
+  return kept.length;
+}
+
+const imports = {
+  sk: {
+    now: () => performance.now(),
+    json: (t, n, op, k, kn) => keep(json(read(t, n), op, read(k, kn))),
+    b64decode: (t, n) => keep(b64decode(read(t, n))),
+    b64encode: (u, n) => keep(b64encode(mem(u, n))),
+    take: (ptr) => mem(ptr, kept.length).set(kept),
+  },
+};
+
+/** Instantiates the wasm: `{ module }`, its bytes or a compiled `WebAssembly.Module`. */
+export function initSync({ module }) {
+  if (!(module instanceof WebAssembly.Module)) module = new WebAssembly.Module(module);
+  wasm = new WebAssembly.Instance(module, imports).exports;
+}
 
 /** `u8` copied into a block of wasm memory: `[ptr, len]`. */
 function put(u8, size = 1, View = Uint8Array) {
-  const ptr = wasm.__wbindgen_malloc(u8.length * size, size) >>> 0;
+  const ptr = wasm.sk_alloc(u8.length * size, size) >>> 0;
   new View(wasm.memory.buffer, ptr, u8.length).set(u8);
   return [ptr, u8.length];
 }

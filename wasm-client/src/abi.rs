@@ -1,30 +1,38 @@
 //! The wasm's exports: [`Manager`]'s methods as plain functions over a pointer to it, called by
 //! the hand-written `js/wasm.js`. wasm-bindgen's generated class would cost, per method, a
 //! shim in the wasm (argument conversions, a `RefCell` borrow check, a `Result` of it) and
-//! one in the JavaScript glue (see SIZE_LEVERS.md, row 45). wasm-bindgen still provides the
-//! imports (the clock, the host's JSON and base64) and its allocator exports.
+//! one in the JavaScript glue (see SIZE_LEVERS.md, row 45). In the shipped build (feature
+//! `plain-imports`) also the wasm's imports — the clock, the host's JSON and base64
+//! (`js/host.js`) — are plain functions that `js/wasm.js` provides, and it instantiates the
+//! module itself: no wasm-bindgen at all (SIZE_LEVERS.md, row 46).
 //!
 //! The only module with `unsafe` code in this crate: taking over the buffers the glue wrote
-//! into wasm memory, and the pointer to a manager the glue holds.
+//! into wasm memory, the pointer to a manager the glue holds, and the imports.
 //!
 //! The protocol between them, which `js/wasm.js` follows:
 //! - Bytes (strings as UTF-8 from `TextEncoder`, attachments, frames) are copied by the glue
-//!   into a block it allocates with wasm-bindgen's `__wbindgen_malloc(len, 1)` (the global
-//!   allocator, `Layout` of `len` bytes aligned to 1), and passed as `(ptr, len)`; the
-//!   function it is passed to takes the block over (frees it). `ptr` 0 is "none" (a block
-//!   from `__wbindgen_malloc` is never at 0, even for `len` 0: it is then the dangling
-//!   pointer 1). Options (f64s) likewise, allocated with `__wbindgen_malloc(8 * n, 8)`.
+//!   into a block it allocates with [`sk_alloc`]`(len, 1)` (the global allocator, `Layout`
+//!   of `len` bytes aligned to 1), and passed as `(ptr, len)`; the function it is passed to
+//!   takes the block over (frees it). `ptr` 0 is "none" (a block from `sk_alloc` is never at
+//!   0, even for `len` 0: it is then the dangling pointer 1). Options (f64s) likewise,
+//!   allocated with `sk_alloc(8 * n, 8)`.
 //! - A manager is a [`Slot`] boxed by [`sk_new`] and freed by [`sk_free`] once (the glue's
 //!   `FinalizationRegistry`, when its JavaScript object is unreachable: no call follows).
 //! - What a call answers in bytes (records, a query's text) is left in the slot's `out`;
 //!   the call returns its length (negative: none) and [`sk_out`] where it is. The glue
 //!   copies it before its next call.
+//! - The imports (module `sk`, `plain-imports`): `json`, `b64decode` and `b64encode` read
+//!   their input at `(ptr, len)` (UTF-8 text, or bytes), keep their answer (UTF-8 text from
+//!   `TextEncoder`, or bytes) and return its length (negative: none); the wasm then
+//!   allocates that many bytes and `take` copies the kept answer there. `now` is
+//!   `performance.now()`.
 //!
 //! No call re-enters another: the wasm calls no JavaScript that calls it back (its imports
 //! are the clock, `JSON.parse`/`stringify` and `atob`/`btoa`), so the `&mut` to a slot taken
 //! by one call is the only one while it lasts.
 
 use crate::Manager;
+use alloc::alloc::{alloc, handle_alloc_error, Layout};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -48,7 +56,7 @@ unsafe fn slot<'a>(m: *mut Slot) -> &'a mut Slot {
 /// Takes over the `len` bytes the glue wrote at `ptr`; `None` if `ptr` is null.
 ///
 /// # Safety
-/// `ptr` is null or a block of `len` bytes from `__wbindgen_malloc(len, 1)`, not used after.
+/// `ptr` is null or a block of `len` bytes from `sk_alloc(len, 1)`, not used after.
 unsafe fn bytes(ptr: *mut u8, len: usize) -> Option<Vec<u8>> {
     // SAFETY: the caller's contract: a block of the global allocator with the layout of a
     // `Vec<u8>` of capacity `len` (`len` bytes, alignment 1), all `len` bytes written by the
@@ -70,7 +78,7 @@ unsafe fn text(ptr: *mut u8, len: usize) -> Option<String> {
 /// Takes over the `n` f64s the glue wrote at `ptr`.
 ///
 /// # Safety
-/// `ptr` is a block of `8 * n` bytes from `__wbindgen_malloc(8 * n, 8)`, holding `n` f64s,
+/// `ptr` is a block of `8 * n` bytes from `sk_alloc(8 * n, 8)`, holding `n` f64s,
 /// not used after.
 unsafe fn f64s(ptr: *mut f64, n: usize) -> Vec<f64> {
     // SAFETY: the caller's contract: the layout of a `Vec<f64>` of capacity `n` (`8 * n`
@@ -87,6 +95,25 @@ fn answer(s: &mut Slot, answer: Option<Vec<u8>>) -> i32 {
         }
         None => -1,
     }
+}
+
+/// A block of `len` bytes aligned to `align` (a power of two) for the glue to write into,
+/// taken over by the call it is passed to; the dangling pointer `align` if `len` is 0.
+#[no_mangle]
+pub extern "C" fn sk_alloc(len: usize, align: usize) -> *mut u8 {
+    let Ok(layout) = Layout::from_size_align(len, align) else {
+        // Not a layout the glue asks for (1 or 8, sizes of JavaScript arrays).
+        core::arch::wasm32::unreachable()
+    };
+    if len == 0 {
+        return align as *mut u8;
+    }
+    // SAFETY: `layout` has a non-zero size.
+    let ptr = unsafe { alloc(layout) };
+    if ptr.is_null() {
+        handle_alloc_error(layout);
+    }
+    ptr
 }
 
 /// [`Manager::new`] with the `n` options at `opts`.
@@ -252,4 +279,73 @@ pub unsafe extern "C" fn sk_drain(m: *mut Slot) -> i32 {
     let s = unsafe { slot(m) };
     let records = s.manager.drain();
     answer(s, Some(records))
+}
+
+#[cfg(feature = "plain-imports")]
+#[link(wasm_import_module = "sk")]
+extern "C" {
+    #[link_name = "now"]
+    fn sk_now() -> f64;
+    #[link_name = "json"]
+    fn sk_json(text: *const u8, len: usize, op: u32, key: *const u8, key_len: usize) -> i32;
+    #[link_name = "b64decode"]
+    fn sk_b64decode(text: *const u8, len: usize) -> i32;
+    #[link_name = "b64encode"]
+    fn sk_b64encode(data: *const u8, len: usize) -> i32;
+    #[link_name = "take"]
+    fn sk_take(out: *mut u8);
+}
+
+/// The answer of `n` bytes the host kept (none if `n` is negative), copied into a new `Vec`.
+#[cfg(feature = "plain-imports")]
+fn taken(n: i32) -> Option<Vec<u8>> {
+    let n = usize::try_from(n).ok()?;
+    let mut v = Vec::with_capacity(n);
+    // SAFETY: `take` writes the `n` bytes of the answer the host kept at the start of the
+    // block, of capacity `n` (see the module's documentation), and nothing else.
+    unsafe {
+        sk_take(v.as_mut_ptr());
+        v.set_len(n);
+    }
+    Some(v)
+}
+
+/// `performance.now()`.
+#[cfg(feature = "plain-imports")]
+pub fn now() -> f64 {
+    // SAFETY: an import with no arguments that touches no memory.
+    unsafe { sk_now() }
+}
+
+/// `js/host.js`'s `json` (see [`sockeye_core::host::Host::json`]).
+#[cfg(feature = "plain-imports")]
+pub fn json(text: &str, op: u8, key: &str) -> Option<String> {
+    // SAFETY: the host reads `text` and `key` (live for the call) and writes nothing.
+    let n = unsafe {
+        sk_json(
+            text.as_ptr(),
+            text.len(),
+            op.into(),
+            key.as_ptr(),
+            key.len(),
+        )
+    };
+    // SAFETY: the answer is `TextEncoder`'s output: UTF-8.
+    taken(n).map(|b| unsafe { String::from_utf8_unchecked(b) })
+}
+
+/// `js/host.js`'s `b64decode` (see [`sockeye_core::host::Host::b64decode`]).
+#[cfg(feature = "plain-imports")]
+pub fn b64decode(text: &str) -> Option<Vec<u8>> {
+    // SAFETY: the host reads `text` (live for the call) and writes nothing.
+    taken(unsafe { sk_b64decode(text.as_ptr(), text.len()) })
+}
+
+/// `js/host.js`'s `b64encode` (see [`sockeye_core::host::Host::b64encode`]).
+#[cfg(feature = "plain-imports")]
+pub fn b64encode(data: &[u8]) -> String {
+    // SAFETY: the host reads `data` (live for the call) and writes nothing.
+    let n = unsafe { sk_b64encode(data.as_ptr(), data.len()) };
+    // SAFETY: the answer is `TextEncoder`'s output (of `btoa`'s ASCII): UTF-8.
+    taken(n).map_or_else(String::new, |b| unsafe { String::from_utf8_unchecked(b) })
 }

@@ -2,14 +2,16 @@
 //!
 //! The Sockeye browser client: the sans-IO [`sockeye_core`] compiled to
 //! `wasm32-unknown-unknown`, its [`Manager`] exported as plain functions (`abi`, wasm32
-//! only) under the hand-written class of `js/wasm.js`; wasm-bindgen provides the imports.
+//! only) under the hand-written class of `js/wasm.js`, which also provides the imports and
+//! instantiates the module (feature `plain-imports`: no wasm-bindgen in the shipped build;
+//! the tests import through wasm-bindgen).
 //! The boundary is narrow and byte-oriented: the JS half (`js/index.js`) does the I/O —
 //! `fetch`, `WebSocket`, `setTimeout` — and hands the bytes it got and the time to one class,
 //! [`Manager`], which returns what to do next as records in a byte buffer ([`records`]).
 //! Every byte on the wire comes from the core; what the wasm imports from JavaScript is the
 //! clock ([`time`]) and, through sockeye-core's features `host-json` and `host-base64` (on
-//! for wasm32), `JSON.parse` and `atob`/`btoa`: where the core looks into JSON (payload
-//! shapes, the handshake, the `CONNECT` answer), the host reads it.
+//! for wasm32), `JSON.parse` and `atob`/`btoa` (`host`, `js/host.js`): where the core looks
+//! into JSON (payload shapes, the handshake, the `CONNECT` answer), the host reads it.
 //!
 //! The socket.io-client–style API (`io()`, `Socket`, event emitters, JSON and binary
 //! placeholders) is the hand-written ES module `js/index.js`, shipped with the wasm in the
@@ -26,6 +28,8 @@ extern crate alloc;
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
 mod abi;
+#[cfg(target_arch = "wasm32")]
+pub mod host;
 pub mod manager;
 pub mod options;
 pub mod records;

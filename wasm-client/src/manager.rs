@@ -118,6 +118,8 @@ impl Manager {
     /// A manager with options `opts` (see [`options`]); `seed` feeds the reconnection
     /// jitter. Nothing connects until [`Manager::command`] connects or opens.
     pub fn new(opts: &[f64], seed: f64) -> Manager {
+        #[cfg(target_arch = "wasm32")]
+        crate::host::install();
         let config = options::client_config(opts);
         Manager {
             transports: config.engine.transports.clone(),

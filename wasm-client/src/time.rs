@@ -1,9 +1,13 @@
 //! The clock: `performance.now()`, imported from JavaScript.
 
 use sockeye_core::Instant;
-use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen]
+/// `performance.now()`: a plain import in the shipped build (`abi`), else through wasm-bindgen.
+#[cfg(all(target_arch = "wasm32", feature = "plain-imports"))]
+use crate::abi::now as performance_now;
+
+#[cfg(not(all(target_arch = "wasm32", feature = "plain-imports")))]
+#[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn performance_now() -> f64;

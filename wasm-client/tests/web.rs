@@ -256,9 +256,12 @@ fn a_long_session_reuses_memory() {
 }
 
 /// sockeye-core's `host-json`, on in this crate's wasm32 build: the host's `JSON.parse`
-/// reads packets' payloads (with socket.io-parser's shape checks) and the handshake.
+/// (`js/host.js`, through wasm-bindgen here, through plain imports in the shipped build) reads
+/// packets' payloads (with socket.io-parser's shape checks) and the handshake.
 #[wasm_bindgen_test]
 fn json_is_read_by_the_host() {
+    // `js/host.js`'s functions, as `Manager::new` installs them.
+    sockeye_wasm::host::install();
     use sockeye_core::engine::handshake::Handshake;
     use sockeye_core::socket::packet::Packet;
     use sockeye_core::Str;
@@ -338,6 +341,7 @@ fn json_is_read_by_the_host() {
 /// long-polling (`b` + base64) through the host's `atob`/`btoa`.
 #[wasm_bindgen_test]
 fn base64_is_coded_by_the_host() {
+    sockeye_wasm::host::install();
     use sockeye_core::engine::packet::{Message, Packet};
     use sockeye_core::{Bytes, Str};
 

@@ -6,13 +6,13 @@
 //! `JSON.parse` here instead of carrying the scanner of [`crate::json`] in the wasm. What it
 //! accepts is then exactly what socket.io-client's parser (`JSON.parse`) accepts.
 //!
-//! One import, [`json`], answers every question: its `op` says which (see [`op`]).
+//! One function of the host ([`crate::host::Host::json`]) answers every question: its `op`
+//! says which (see [`op`]). The wasm client's `js/host.js` implements it.
 
 use crate::prelude::*;
-use wasm_bindgen::prelude::*;
 
-/// What [`json`] is asked.
-mod op {
+/// What [`crate::host::Host::json`] is asked (the numbers `js/host.js` reads).
+pub mod op {
     /// The value's shape: `o` an object, `s` a string, `n` an array whose first element is a
     /// number, `e` followed by the first element for an array starting with a string, `a`
     /// another array, `x` anything else; none if the text is not JSON.
@@ -33,35 +33,10 @@ mod op {
     pub const QUOTE: u8 = 6;
 }
 
-#[wasm_bindgen(inline_js = r#"
-export function json(t, op, k) {
-  if (op === 6) return JSON.stringify(t);
-  let v;
-  try { v = JSON.parse(t); } catch (_) { return; }
-  const a = Array.isArray(v);
-  const o = v !== null && typeof v === 'object' && !a;
-  if (op === 0) {
-    return a ? (typeof v[0] === 'number' ? 'n' : typeof v[0] === 'string' ? `e${v[0]}` : 'a')
-      : o ? 'o' : typeof v === 'string' ? 's' : 'x';
-  }
-  if (op === 4) return a && typeof v[v.length - 1] === 'string' ? v[v.length - 1] : undefined;
-  if (!o) return;
-  if (op === 5) {
-    return Object.keys(v).filter((n) => n !== 'pid' && n !== 'offset')
-      .map((n) => `,${JSON.stringify(n)}:${JSON.stringify(v[n])}`).join('');
-  }
-  // A member of an object from JSON.parse: own, never undefined.
-  const m = v[k];
-  if (m === undefined) return;
-  const ok = op === 1 ? typeof m === 'string'
-    : op === 2 ? Number.isInteger(m) && m >= 0
-      : Array.isArray(m) && m.every((s) => typeof s === 'string');
-  return ok ? `+${op === 2 ? BigInt(m) : op === 3 ? m.map((s) => `${s}\0`).join('') : m}` : '-';
-}
-"#)]
-extern "C" {
-    /// The host's answer to `op` about the JSON text `text` (see [`op`]).
-    fn json(text: &str, op: u8, key: &str) -> Option<String>;
+/// The host's answer to `op` about the JSON text `text` (see [`op`]): the `json` function
+/// the wasm crate installed ([`crate::host`]).
+fn json(text: &str, op: u8, key: &str) -> Option<String> {
+    (crate::host::get().json)(text, op, key)
 }
 
 /// The shape of the JSON value `text` (see [`op::SHAPE`]); `None` if it is not JSON.

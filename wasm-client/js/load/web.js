@@ -2,7 +2,7 @@
 // without a top-level `await`, so that the module is usable at once by any bundler target and
 // by a classic <script>. The .wasm is fetched and compiled in the background; until it is
 // ready, `Engine` objects queue their calls and replay them, in order, on the real wasm
-// Manager (the glue's class) as soon as it exists, calling the `pump` they were given (the
+// Manager (js/wasm.js's class) as soon as it exists, calling the `pump` they were given (the
 // constructor's third argument) after each, as index.js does after its own calls. Nothing here
 // knows the Manager's methods but these: `emit` returns the ack id the core will assign (ids
 // count from 0 in each namespace, reset when it is left), checked on replay; `command`
@@ -78,9 +78,9 @@ for (const name of Object.getOwnPropertyNames(Manager.prototype)) {
   };
 }
 
-// Fetched and compiled here, then instantiated by the glue's `initSync` (instantiating a
-// compiled module is allowed on a browser's main thread): the glue's async `init` would bring
-// its own fetch with streaming and MIME-type fallbacks into every bundle.
+// Fetched and compiled here, then instantiated by js/wasm.js's `initSync` (instantiating a
+// compiled module is allowed on a browser's main thread; no streaming compile with its
+// MIME-type fallback in every bundle).
 fetch(wasmUrl).then((r) => {
   if (!r.ok) throw new Error(`HTTP ${r.status}`);
   return r.arrayBuffer();
