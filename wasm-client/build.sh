@@ -136,13 +136,14 @@ js_gz=$(gz "$PKG/index.js")
 classic_gz=$(gz "$PKG/sockeye-client.min.js")
 total=$((wasm_gz + js_gz))
 classic_total=$((wasm_gz + classic_gz))
-printf 'size: sockeye_wasm_bg.wasm %d B gzip, JS glue %d B gzip, total %d B gzip (%d.%d KB; budget 80 KB, goal 25 KB)\n' \
+printf 'size: sockeye_wasm_bg.wasm %d B gzip, index.js %d B gzip, total %d B gzip (%d.%d KB; budget 25 KB)\n' \
   "$wasm_gz" "$js_gz" "$total" $((total / 1024)) $(((total % 1024) * 10 / 1024))
 printf 'size (classic script): sockeye_wasm_bg.wasm %d B gzip, sockeye-client.min.js %d B gzip, total %d B gzip (%d.%d KB)\n' \
   "$wasm_gz" "$classic_gz" "$classic_total" $((classic_total / 1024)) $(((classic_total % 1024) * 10 / 1024))
+# The budget (issue 14): 25 KB for everything a browser downloads, either entry.
 for t in "$total" "$classic_total"; do
-  if [ "$t" -gt $((80 * 1024)) ]; then
-    echo "over the 80 KB budget" >&2
+  if [ "$t" -gt $((25 * 1024)) ]; then
+    echo "over the 25 KB budget ($t bytes): see SIZE_LEVERS.md" >&2
     exit 1
   fi
 done

@@ -14,7 +14,8 @@
 //! on both. Features: `std` (default; without it the crate is `no_std` + `alloc`), and, for
 //! the wasm client only, `host-json` and `host-base64`: where the client reads JSON or
 //! polling's base64, it asks the JavaScript host (`JSON.parse`, `atob`/`btoa`, through the
-//! functions the wasm crate installs: [`host::install`]) instead of carrying [`json`]'s scanner and [`base64`]'s codec; and
+//! functions the wasm crate installs: `host::install`, a module of those features) instead
+//! of carrying [`json`]'s scanner and [`base64`]'s codec; and
 //! `owned-bytes`: binary data it receives is wrapped by `Bytes::from_owner`
 //! ([`binary_from_vec`]), which brings less of the `bytes` crate into the wasm.
 //!

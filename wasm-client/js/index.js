@@ -63,7 +63,9 @@ function pack(att) {
 // events, handled by the Manager method of the same index in EVENTS (after the class).
 const FIELDS = ['ns', 'nss', 'ns', 's', 'r', '', 'n', '', '', '', 's', 's', 'ssn', 'sns', 'ss',
   'ssbn', 'snsb', 'snn', 'ssb', 'n', 'n', '', '', 's'];
-const utf8 = new TextDecoder();
+// ignoreBOM: a string that starts with U+FEFF (an error message, an event's text) keeps it,
+// as it does in socket.io-client.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** The records in `buf`, each `[tag, ...fields]`. */
 function records(buf) {

@@ -6,7 +6,7 @@
 //! (`pid`/`offset`) when it comes back.
 //!
 //! Drive it like the engine session it wraps: feed wire events to the `handle_*` methods
-//! (they take the same arguments as [`engine::client::Session`]'s), then drain
+//! (they take the same arguments as [`crate::engine::client::Session`]'s), then drain
 //! [`Client::poll_transmit`] and [`Client::poll_event`], and call [`Client::handle_timeout`]
 //! at [`Client::poll_timeout`].
 //!
