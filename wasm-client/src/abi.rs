@@ -310,6 +310,13 @@ fn taken(n: i32) -> Option<Vec<u8>> {
     Some(v)
 }
 
+/// The text answer of `n` bytes the host kept, as [`taken`].
+#[cfg(feature = "plain-imports")]
+fn taken_text(n: i32) -> Option<String> {
+    // SAFETY: the host's text answers are `TextEncoder`'s output: UTF-8.
+    taken(n).map(|b| unsafe { String::from_utf8_unchecked(b) })
+}
+
 /// `performance.now()`.
 #[cfg(feature = "plain-imports")]
 pub fn now() -> f64 {
@@ -330,8 +337,7 @@ pub fn json(text: &str, op: u8, key: &str) -> Option<String> {
             key.len(),
         )
     };
-    // SAFETY: the answer is `TextEncoder`'s output: UTF-8.
-    taken(n).map(|b| unsafe { String::from_utf8_unchecked(b) })
+    taken_text(n)
 }
 
 /// `js/host.js`'s `b64decode` (see [`sockeye_core::host::Host::b64decode`]).
@@ -346,6 +352,5 @@ pub fn b64decode(text: &str) -> Option<Vec<u8>> {
 pub fn b64encode(data: &[u8]) -> String {
     // SAFETY: the host reads `data` (live for the call) and writes nothing.
     let n = unsafe { sk_b64encode(data.as_ptr(), data.len()) };
-    // SAFETY: the answer is `TextEncoder`'s output (of `btoa`'s ASCII): UTF-8.
-    taken(n).map_or_else(String::new, |b| unsafe { String::from_utf8_unchecked(b) })
+    taken_text(n).unwrap_or_default()
 }
